@@ -1,0 +1,1 @@
+"""Thin command-line experiments over the jdl library: ``python -m experiments.<name> --help``."""

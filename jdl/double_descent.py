@@ -1,0 +1,192 @@
+"""Double descent with random Fourier features: closed-form sweeps and SGD sweeps over model size.
+
+Per seed, one frequency matrix ``V`` of the largest size is drawn and every size ``N`` uses its
+first ``N`` columns (nested models, as the prefix algebra in :mod:`jdl.features` needs). Closed-form
+and SGD sweeps derive ``V`` from the same seed key (``fold_in(key, 0)``), so their curves compare
+member by member; label noise flips the same labels in both (``fold_in(key, 2)``).
+
+References:
+  Belkin et al. (2019), PNAS 116(32). Nakkiran et al. (2020), Deep double descent: where bigger
+  models and more data hurt, ICLR (label noise, epoch-wise double descent).
+"""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from jdl import features as F
+from jdl import losses, sweep
+from jdl.data import Dataset, label_noise
+from jdl.train import make_train
+
+__all__ = ["member_features", "noisy_labels", "closed_form_sweep", "hessian_top", "make_sgd_member",
+           "peak_ratio"]
+
+_V_TAG, _TRAIN_TAG, _NOISE_TAG = 0, 1, 2
+
+
+def member_features(key: jax.Array, data: Dataset, n_max: int, dtype=jnp.float32):
+    """Train and test features ``(n, 2 n_max)``, ``(m, 2 n_max)`` of one seed's frequencies."""
+    V = F.rff_frequencies(jax.random.fold_in(key, _V_TAG), data.x_train.shape[1], n_max).astype(dtype)
+    return F.rff(jnp.asarray(data.x_train, dtype), V), F.rff(jnp.asarray(data.x_test, dtype), V)
+
+
+def noisy_labels(key: jax.Array, y_n: jax.Array, p) -> jax.Array:
+    """The seed's training labels with a fraction ``p`` flipped (``p = 0``: unchanged)."""
+    return label_noise(jax.random.fold_in(key, _NOISE_TAG), y_n, p)
+
+
+def _check_sizes(sizes) -> np.ndarray:
+    sizes = np.asarray(sizes, dtype=np.int64).reshape(-1)
+    if sizes.size == 0 or sizes.min() < 1:
+        raise ValueError(f"n_features: sizes must be >= 1, got {sizes.tolist()[:5]}...")
+    if np.any(np.diff(sizes) <= 0):
+        raise ValueError("n_features: sizes must be strictly increasing")
+    return sizes
+
+
+def closed_form_sweep(data: Dataset, seeds: Sequence[int], sizes: Sequence[int], *, lambd: float = 0.01,
+                      noise: float = 0.0, block: int = 32, chunk_size: int | None = None,
+                      checkpoint_dir=None, progress: bool = True) -> dict:
+    """Closed-form fits of every requested size x seed, in float64.
+
+    Two fits per size:
+
+    * ``"assignment"``: normal equations (least squares) when ``2N <= n``, ridge ``lambd`` when
+      ``2N > n``, as the assignment;
+    * ``"min_norm"``: least squares when ``2N <= n``, the minimum-norm interpolant when ``2N > n``
+      (the ``lambd -> 0`` limit).
+
+    ``2N <= n`` is one QR per seed (:func:`jdl.features.prefix_least_squares`), ``2N > n`` the dual
+    path (:func:`jdl.features.dual_ridge_path`). When the sizes past ``n/2`` are consecutive
+    (every ``N``), they are split into blocks of ``block`` sizes and every (seed, block) is one
+    sweep member, so the work chunks, shards and checkpoints; otherwise each seed is one member.
+
+    Args:
+      data: the dataset (features are built from ``x`` per seed).
+      seeds: integer seeds.
+      sizes: strictly increasing frequency counts ``N``.
+      lambd: ridge parameter of the assignment fit past the threshold (``>= 0``).
+      noise: fraction of training labels flipped (label noise).
+      block: sizes per member on the dual path (every-``N`` sweeps).
+      chunk_size, checkpoint_dir, progress: see :func:`jdl.sweep.map_members`.
+
+    Returns:
+      ``{"n_features": (K,), "assignment": {...}, "min_norm": {...}}`` where each fit holds
+      ``train_mse``, ``test_mse``, ``coef_norm`` of shape ``(S, K)``.
+    """
+    sizes = _check_sizes(sizes)
+    if lambd < 0:
+        raise ValueError(f"lambd: must be >= 0, got {lambd}")
+    if block < 1:
+        raise ValueError(f"block: must be >= 1, got {block}")
+    keys = sweep.seed_keys(seeds)
+    S, n = keys.shape[0], data.n_train
+    n_max = int(sizes[-1])
+    under, over = sizes[2 * sizes <= n], sizes[2 * sizes > n]
+    fingerprint = f"closed_form|{sizes.tolist()}|{lambd}|{noise}|{block}|{n}"
+    out = {"n_features": sizes}
+    with jax.enable_x64(True):
+        ds = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float64), data)
+        fits = {name: {k: np.full((S, len(sizes)), np.nan) for k in ("train_mse", "test_mse", "coef_norm")}
+                for name in ("assignment", "min_norm")}
+        if under.size:
+            p_under = int(2 * under[-1])
+
+            def fit_under(key):
+                phi, phi_t = member_features(key, ds, n_max, jnp.float64)
+                y = noisy_labels(key, ds.y_train, noise)
+                return F.prefix_least_squares(phi[:, :p_under], y, phi_t[:, :p_under], ds.y_test)
+
+            res = sweep.map_members(fit_under, keys, progress=False, desc="least squares")
+            cols = 2 * under - 1
+            for name in fits:
+                for k in fits[name]:
+                    fits[name][k][:, : under.size] = getattr(res, k)[:, cols]
+        if over.size:
+            lambdas = jnp.asarray([lambd, 0.0], jnp.float64)
+            start0 = int(over[0]) - 1
+            consecutive = bool(np.all(np.diff(over) == 1))
+            if consecutive:
+                n_blocks = -(-over.size // block)
+                offsets = tuple(range(1, block + 1))
+                starts = start0 + block * np.arange(n_blocks)
+            else:
+                n_blocks, offsets, starts = 1, tuple(int(o) for o in over - start0), np.asarray([start0])
+            item_keys = jnp.repeat(keys, n_blocks, axis=0)
+            item_starts = np.tile(starts, S)
+
+            def fit_over(item):
+                key, start = item
+                phi, phi_t = member_features(key, ds, n_max, jnp.float64)
+                y = noisy_labels(key, ds.y_train, noise)
+                return F.dual_ridge_path(phi, y, phi_t, ds.y_test, start, offsets, lambdas)
+
+            res = sweep.map_members(fit_over, (item_keys, item_starts), chunk_size=chunk_size,
+                                    checkpoint_dir=checkpoint_dir, fingerprint=fingerprint,
+                                    progress=progress, desc="dual ridge path")
+            for k in ("train_mse", "test_mse", "coef_norm"):
+                v = getattr(res, k).reshape(S, n_blocks * len(offsets), 2)[:, : over.size]
+                fits["assignment"][k][:, under.size:] = v[..., 0]
+                fits["min_norm"][k][:, under.size:] = v[..., 1]
+    out.update(fits)
+    return out
+
+
+def peak_ratio(sizes, test_mse_sk, n: int) -> float:
+    """``2N/n`` at the maximum of the seed-mean test MSE (non-finite members ignored)."""
+    with np.errstate(invalid="ignore"):
+        mean = np.nanmean(np.where(np.isfinite(test_mse_sk), test_mse_sk, np.nan), axis=0)
+    return float(2 * np.asarray(sizes)[int(np.nanargmax(mean))] / n)
+
+
+def hessian_top(data: Dataset, seeds: Sequence[int], sizes: Sequence[int]) -> np.ndarray:
+    """Top eigenvalue of the MSE Hessian ``(2/n) Phi_N^T Phi_N`` for each seed x size, ``(S, K)``.
+
+    Plain gradient descent is stable for ``lr < 2 / lambda_max``; it grows about linearly in ``N``.
+    """
+    sizes = _check_sizes(sizes)
+    n_max = int(sizes[-1])
+
+    def one(key):
+        phi, _ = member_features(key, data, n_max)
+
+        def at(N):
+            return F.hessian_top_eigenvalue(phi * (jnp.arange(phi.shape[1]) < 2 * N).astype(phi.dtype))
+
+        return jax.lax.map(at, jnp.asarray(sizes))
+
+    return np.asarray(sweep.map_members(one, sweep.seed_keys(seeds), progress=False))
+
+
+def make_sgd_member(data: Dataset, n_max: int, *, epochs: int, batch_size: int = 32, a_std: float = 1e-3,
+                    eval_every: int = 1):
+    """``member(key, hparams) -> history`` for minibatch SGD on the random-feature readout.
+
+    ``hparams``: ``n_features`` (true ``N``), ``lr`` and ``noise`` (label-flip probability); all may
+    vary across the sweep. The features are built once per member (from the seed key, at
+    ``n_max``), only ``a`` is trained, with ``optax.sgd`` on the per-example MSE, minibatches
+    reshuffled every epoch (PyTorch ``DataLoader(shuffle=True)`` semantics).
+
+    ``history`` has ``epoch``, ``train_loss``/``test_loss`` (MSE against the *clean* test labels;
+    train against the labels trained on) and ``train_error``/``test_error`` (sign errors).
+    """
+    train = make_train(
+        lambda hp: F.rff_readout(hp["n_features"], n_max, a_std),
+        lambda out, y: losses.mse(pred=out, target=y),
+        lambda hp: optax.sgd(hp["lr"]),
+        epochs=epochs, batch_size=batch_size, eval_every=eval_every,
+        metrics={"error": lambda out, y: losses.sign_error(pred=out, target=y)},
+    )
+
+    def member(key, hp: Mapping):
+        phi, phi_t = member_features(key, data, n_max)
+        y = noisy_labels(key, jnp.asarray(data.y_train, jnp.float32), hp["noise"])
+        ds = Dataset(phi, y, phi_t, jnp.asarray(data.y_test, jnp.float32))
+        return train(jax.random.fold_in(key, _TRAIN_TAG), ds, hp)[1]
+
+    return member

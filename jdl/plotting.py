@@ -1,0 +1,104 @@
+"""Figure helpers: arrays in, matplotlib ``Figure`` out. No computation beyond summaries of seeds."""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import warnings
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+__all__ = ["seed_band", "curves", "double_descent", "training_curves", "save"]
+
+
+def seed_band(values_sk: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Median and 25/75 % quantiles over seeds (axis 0), ignoring non-finite members."""
+    v = np.where(np.isfinite(values_sk), values_sk, np.nan)
+    with warnings.catch_warnings():  # all-NaN columns (every seed diverged) stay NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(v, 0), np.nanquantile(v, 0.25, 0), np.nanquantile(v, 0.75, 0)
+
+
+def curves(ax, x: np.ndarray, ys: Mapping[str, np.ndarray], *, logx=False, logy=False, band=True, **kw):
+    """Plot each ``(seeds, points)`` array in ``ys`` as its seed median with an interquartile band."""
+    for label, y in ys.items():
+        y = np.asarray(y)
+        if y.ndim == 1:
+            y = y[None]
+        mid, lo, hi = seed_band(y)
+        (line,) = ax.plot(x, mid, label=label, **kw)
+        if band and y.shape[0] > 1:
+            ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2, lw=0)
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    return ax
+
+
+def double_descent(ratio: np.ndarray, panels: Sequence[tuple[str, Mapping[str, np.ndarray], bool]], *,
+                   threshold: float = 1.0, title: str = "", xlabel: str = r"parameters / training points  $2N/n$",
+                   ncols: int | None = None) -> Figure:
+    """Model-wise curves against ``2N/n`` with the interpolation threshold marked.
+
+    Args:
+      ratio: ``(K,)`` x values (``2N/n``).
+      panels: ``(ylabel, {label: (S, K) values}, logy)`` per panel; an optional fourth entry
+        ``(ymin, ymax)`` clips the y axis (e.g. to keep a reference spike from flattening the rest).
+      threshold: where to draw the dashed interpolation line.
+    """
+    ncols = ncols or len(panels)
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.8 * nrows), squeeze=False)
+    for ax, (ylabel, ys, logy, *ylim) in zip(axes.flat, panels):
+        curves(ax, ratio, ys, logx=True, logy=logy)
+        if ylim:
+            ax.set_ylim(*ylim[0])
+        ax.axvline(threshold, color="k", ls="--", lw=1, label="interpolation threshold $2N = n$")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def training_curves(epochs: np.ndarray, train_skE: np.ndarray, test_skE: np.ndarray, labels: Sequence[str], *,
+                    ylabel="MSE", title="", logy=True, logx=False) -> Figure:
+    """Train (dashed) and test (solid) curves over epochs, one colour per model size.
+
+    Args:
+      epochs: ``(E,)``.
+      train_skE, test_skE: ``(seeds, sizes, E)``.
+      labels: one label per size.
+    """
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    colors = plt.cm.viridis(np.linspace(0, 0.9, len(labels)))
+    for i, (label, c) in enumerate(zip(labels, colors)):
+        curves(ax, epochs, {f"{label} test": test_skE[:, i]}, color=c)
+        curves(ax, epochs, {f"{label} train": train_skE[:, i]}, color=c, ls="--", band=False)
+    if logy:
+        ax.set_yscale("log")
+    if logx:
+        ax.set_xscale("symlog", linthresh=1)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, ncol=2)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def save(fig: Figure, path, dpi: int = 120) -> None:
+    """Save as PNG and close (figures pile up in long sweeps otherwise)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)

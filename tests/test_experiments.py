@@ -1,0 +1,80 @@
+"""Every experiment's command line: --help, validation before compiling, and the quick run end to end."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from experiments import _cli
+from experiments import double_descent as dd
+
+
+def test_help_lists_every_field_with_its_default(capsys):
+    assert dd.main(["--help"]) is None
+    text = capsys.readouterr().out
+    for name in ("seeds", "n_max", "lambd", "lr", "peak_epochs", "--quick"):
+        assert name in text
+    assert "--n_max=2000" in text and "(quick: 1000)" in text
+
+
+@pytest.mark.parametrize("args,field", [
+    (["--n_max=0"], "n_max"),
+    (["--seeds="], "seeds"),
+    (["--lambd=-0.1"], "lambd"),
+    (["--lr=0"], "lr"),
+    (["--lr=-1e-3"], "lr"),
+    (["--fit_sizes=0,5"], "fit_sizes"),
+    (["--no_such_field=1"], "no_such_field"),
+    (["--n_max=abc"], "n_max"),
+])
+def test_bad_config_is_one_line_error_naming_the_field(args, field):
+    with pytest.raises(ValueError, match=field):
+        cfg = _cli.override(dd.get_config(True), dict(a[2:].split("=", 1) for a in args))
+        cfg.validate()
+    with pytest.raises(SystemExit) as e:  # the command line: one line, before any compilation
+        dd.main(["--quick", *args])
+    msg = str(e.value)
+    assert field in msg and "\n" not in msg
+
+
+def test_overrides_are_parsed_by_type():
+    cfg = _cli.override(dd.get_config(True), {"seeds": "3,4", "lr": "1e-3", "peak": "false", "n_max": "800"})
+    assert cfg.seeds == (3, 4) and cfg.lr == 1e-3 and cfg.peak is False and cfg.n_max == 800
+
+
+@pytest.mark.slow
+def test_quick_run_writes_metrics_and_figures(tmp_path):
+    # through the real entry point, as a user runs it
+    res = subprocess.run([sys.executable, "-m", "experiments.double_descent", "--quick", "--no-progress",
+                          f"--out={tmp_path}"], capture_output=True, text=True, timeout=280)
+    assert res.returncode == 0, res.stderr[-3000:]
+    m = json.loads((tmp_path / "metrics.json").read_text())
+    for key in ("n_train", "n_features", "test_mse", "train_mse", "coef_norm", "peak_ratio", "config", "device",
+                "jax_version", "wall_s", "test_mse_per_seed", "min_norm", "sgd_fits", "sgd_double_descent"):
+        assert key in m, key
+    assert m["n_train"] == 898 and m["peak_ratio"] == 1.0
+    assert m["second_min_test_mse"] < m["first_min_test_mse"]
+    assert m["max_train_mse_past_threshold_min_norm"] < 1e-10
+    assert m["gradient_check"]["rel_err_finite_diff"] < 1e-8
+    assert len(m["test_mse_per_seed"]) == len(m["config"]["seeds"])
+    for png in ("closed_form.png", "coef_norm.png", "gradient_check.png", "sgd_fits.png", "sgd_double_descent.png"):
+        assert (tmp_path / png).stat().st_size > 10_000
+    # a rerun resumes from the checkpoints and reproduces the numbers
+    res2 = subprocess.run([sys.executable, "-m", "experiments.double_descent", "--quick", "--no-progress",
+                           f"--out={tmp_path}"], capture_output=True, text=True, timeout=280)
+    assert res2.returncode == 0, res2.stderr[-3000:]
+    m2 = json.loads((tmp_path / "metrics.json").read_text())
+    assert m2["test_mse"] == m["test_mse"]
+    assert m2["sgd_fits"]["test_mse"] == m["sgd_fits"]["test_mse"]
+
+
+def test_readme_library_example_runs():
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    code = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    code = code.replace("epochs=20", "epochs=2").replace("range(5)", "range(2)")
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    assert scope["history"]["test_loss"].shape == (2, 8, 3)
