@@ -102,3 +102,43 @@ def save(fig: Figure, path, dpi: int = 120) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
+
+
+def rank_frequency(P_D: np.ndarray, *, zipf: Mapping | None = None, title: str = "") -> Figure:
+    """Log-log probability against rank (most frequent first), the Zipf line ``P_1 / rank`` and a fit
+    ``P = 10^intercept rank^-exponent`` (``zipf`` from :func:`jdl.boolean_stats.zipf_fit`)."""
+    rank = np.arange(1, len(P_D) + 1)
+    fig, ax = plt.subplots(figsize=(5.5, 4.2))
+    ax.loglog(rank, P_D, ".", ms=3, label="sampled functions")
+    ax.loglog(rank, P_D[0] / rank, "k--", lw=1, label=r"Zipf $P \propto 1/\mathrm{rank}$")
+    if zipf and zipf.get("exponent") is not None:
+        r = rank[:zipf["n_ranks"]]
+        ax.loglog(r, 10 ** zipf["intercept"] * r ** -zipf["exponent"], "r-", lw=1.5,
+                  label=f"fit (count $\\geq$ {zipf['min_count']}): exponent {zipf['exponent']:.2f}")
+    ax.set_xlabel("rank")
+    ax.set_ylabel("probability P(f)")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def probability_vs(panels: Sequence[tuple[np.ndarray, str]], P_D: np.ndarray, *, bound: tuple[float, float] | None = None,
+                   title: str = "") -> Figure:
+    """Scatter of ``log P`` against one or more per-function measures (one panel each).
+
+    ``bound`` = ``(a, b)`` draws ``P = 2^(-a x + b)`` on the first panel (simplicity-bias bound).
+    """
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4), squeeze=False)
+    for ax, (x, label) in zip(axes[0], panels):
+        ax.semilogy(x, P_D, ".", ms=3, alpha=0.5)
+        ax.set_xlabel(label)
+        ax.set_ylabel("probability P(f)")
+    if bound is not None and bound[0] is not None:
+        x = np.linspace(np.min(panels[0][0]), np.max(panels[0][0]), 50)
+        axes[0, 0].semilogy(x, 2.0 ** (-bound[0] * x + bound[1]), "k--", lw=1,
+                            label=rf"bound $2^{{-{bound[0]:.2f}K{bound[1]:+.1f}}}$")
+        axes[0, 0].legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -78,3 +78,45 @@ def test_readme_library_example_runs():
     scope: dict = {}
     exec(compile(code, "README.md", "exec"), scope)
     assert scope["history"]["test_loss"].shape == (2, 8, 3)
+
+
+# --- boolean_complexity ----------------------------------------------------------------------
+from experiments import boolean_complexity as bc  # noqa: E402
+
+
+def test_boolean_help_lists_fields(capsys):
+    assert bc.main(["--help"]) is None
+    text = capsys.readouterr().out
+    assert "--n_networks=100000000" in text and "(quick: 100000)" in text and "sigma_b" in text
+
+
+@pytest.mark.parametrize("args,field", [
+    (["--n_inputs=13"], "n_inputs"), (["--n_inputs=0"], "n_inputs"), (["--hidden=40,0"], "hidden"),
+    (["--sigma_w=0"], "sigma_w"), (["--sigma_b=-1"], "sigma_b"), (["--n_networks=0"], "n_networks"),
+    (["--bias=huge"], "bias"), (["--precision=tf32"], "precision"), (["--chunk=0"], "chunk"),
+])
+def test_boolean_bad_config_is_one_line_error(args, field):
+    with pytest.raises(SystemExit) as e:
+        bc.main(["--quick", *args])
+    assert field in str(e.value) and "\n" not in str(e.value)
+
+
+@pytest.mark.slow
+def test_boolean_quick_run(tmp_path):
+    args = [sys.executable, "-m", "experiments.boolean_complexity", "--quick", "--no-progress", f"--out={tmp_path}",
+            "--n_networks=40000", "--perceptron_networks=16384"]
+    res = subprocess.run(args, capture_output=True, text=True, timeout=280)
+    assert res.returncode == 0, res.stderr[-3000:]
+    m = json.loads((tmp_path / "metrics.json").read_text())
+    assert m["n_sampled"] >= 40000 and m["n_distinct"] > 100
+    assert {f["description"] for f in m["top_functions"][:2]} == {"0", "1"}
+    assert 0 < m["fraction_constant"] < 1 and m["top_functions"][0]["K_LZ"] == 7.0
+    assert m["perceptron_uniformity"]["count_all_ones"] == 0
+    for key in ("zipf", "simplicity_bound", "complexity_histogram", "networks_per_s", "flops_per_network"):
+        assert key in m
+    for png in ("rank_frequency.png", "p_vs_lz.png", "p_vs_ones.png", "perceptron_ones.png"):
+        assert (tmp_path / png).stat().st_size > 10_000
+    res2 = subprocess.run(args, capture_output=True, text=True, timeout=280)  # resumes from the checkpoint
+    assert res2.returncode == 0, res2.stderr[-3000:]
+    m2 = json.loads((tmp_path / "metrics.json").read_text())
+    assert m2["top_functions"] == m["top_functions"] and m2["n_distinct"] == m["n_distinct"]
