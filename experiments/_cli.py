@@ -152,6 +152,7 @@ def main(name: str, doc: str, get_config: Callable[[bool], Any], run: Callable[.
     metrics["wall_s"] = round(time.perf_counter() - t0, 3)
     metrics["config"] = dataclasses.asdict(config)
     metrics["quick"] = quick
+    metrics["figures"] = sorted(p.name for p in out.glob("*.png"))
     path = save_json(out / "metrics.json", metrics)
     print(f"wrote {path} ({metrics['wall_s']:.1f} s)")
     return metrics

@@ -30,7 +30,8 @@ import jax
 from experiments._cli import environment
 from jdl.io import save_json
 
-BENCHMARKS = ("double_descent", "boolean_complexity")
+BENCHMARKS = ("double_descent", "boolean_complexity", "spline_regimes", "low_rank_bias", "signal_propagation",
+              "linear_regions")
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -147,21 +147,14 @@ def run(c: Config, out_dir, progress: bool = True) -> dict:
                   out_dir / "p_vs_ones.png")
     if c.perceptron_networks:
         pu = out["perceptron_uniformity"]
-        fig = plotting.plt.figure(figsize=(5, 3.5))
-        ax = fig.gca()
-        ax.bar(np.arange(len(pu["ones_histogram"])), pu["ones_histogram"] / pu["n_sampled"], width=1.0)
-        ax.axhline(1 / 2 ** c.n_inputs, color="k", ls="--", lw=1, label="uniform $2^{-n}$")
-        ax.set_xlabel("number of ones t")
-        ax.set_ylabel("P(t)")
-        ax.set_title(f"bias-free perceptron, n={c.n_inputs}: chi2/dof = {pu['chi2_over_dof']:.2f}")
-        ax.legend()
-        fig.tight_layout()
+        fig = plotting.distribution(pu["ones_histogram"] / pu["n_sampled"], "number of ones t", "P(t)",
+                                    reference=(1 / 2 ** c.n_inputs, "uniform $2^{-n}$"),
+                                    title=f"bias-free perceptron, n={c.n_inputs}: chi2/dof = {pu['chi2_over_dof']:.2f}")
         plotting.save(fig, out_dir / "perceptron_ones.png")
     print(f"{M:.2e} networks, {D} distinct functions, {out['fraction_constant']:.3f} constant, "
           f"{out['networks_per_s']:.3g} networks/s, Zipf exponent {zipf['exponent']}")
     for f in out["top_functions"][:10]:
         print(f"  {f['rank']:3d} {f['hex']}  P={f['P']:.3e}  K_LZ={f['K_LZ']:6.1f}  {f['description']}")
-    out["figures"] = sorted(p.name for p in out_dir.glob("*.png"))
     return out
 
 

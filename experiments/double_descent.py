@@ -258,7 +258,6 @@ def run(c: Config, out_dir, progress: bool = True) -> dict:
     plotting.save(plotting.double_descent(2 * dd_sizes / n, panels, ncols=2,
                                           title=f"SGD double descent, {len(c.sgd_seeds)} seeds"),
                   out_dir / "sgd_double_descent.png")
-    out["figures"] = sorted(p.name for p in out_dir.glob("*.png"))
     return out
 
 

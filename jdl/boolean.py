@@ -244,7 +244,7 @@ class FunctionCounts(NamedTuple):
 
 def sample_functions(key: Array, spec: NetSpec, n_networks: int, *, chunk: int = 8192, chunks_per_block: int = 8,
                      capacity: int | None = None, precision=jax.lax.Precision.HIGHEST, devices=None,
-                     checkpoint_dir=None, checkpoint_every: int = 16, progress: bool = True) -> FunctionCounts:
+                     checkpoint_dir=None, checkpoint_every: int = 32, progress: bool = True) -> FunctionCounts:
     """Sample ``n_networks`` random networks and count the distinct functions they implement.
 
     Memory is bounded: activations by ``chunk``, the device table by ``capacity`` rows (when it
@@ -302,6 +302,8 @@ def sample_functions(key: Array, spec: NetSpec, n_networks: int, *, chunk: int =
         if n:
             runs.append((np.asarray(table.keys[:n]), np.asarray(table.counts[:n], np.int64)))
         table, in_table = _empty(capacity, spec.n_words), 0
+        if len(runs) >= 8:  # host memory ~ distinct functions + a few device tables
+            runs[:] = [merge_counts_host(runs)]
 
     for b in tqdm(range(start, n_blocks), desc=f"sampling {n_blocks * rows:.2e} networks", disable=not progress,
                   initial=start, total=n_blocks):

@@ -142,3 +142,18 @@ def probability_vs(panels: Sequence[tuple[np.ndarray, str]], P_D: np.ndarray, *,
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def distribution(p_k: np.ndarray, xlabel: str, ylabel: str, *, reference: tuple[float, str] | None = None,
+                 title: str = "") -> Figure:
+    """Bar chart of a distribution over ``k = 0, 1, ...`` with an optional horizontal reference line."""
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.bar(np.arange(len(p_k)), p_k, width=1.0)
+    if reference is not None:
+        ax.axhline(reference[0], color="k", ls="--", lw=1, label=reference[1])
+        ax.legend()
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -45,8 +45,11 @@ def test_overrides_are_parsed_by_type():
 @pytest.mark.slow
 def test_quick_run_writes_metrics_and_figures(tmp_path):
     # through the real entry point, as a user runs it
-    res = subprocess.run([sys.executable, "-m", "experiments.double_descent", "--quick", "--no-progress",
-                          f"--out={tmp_path}"], capture_output=True, text=True, timeout=280)
+    # the quick config, trimmed further (the notebook test runs the plain quick config)
+    args = [sys.executable, "-m", "experiments.double_descent", "--quick", "--no-progress", f"--out={tmp_path}",
+            "--seeds=0,1", "--n_step=24", "--fit_epochs=10", "--dd_epochs=10", "--peak_epochs=200",
+            "--peak_eval_every=50", "--dd_sizes=5,50,200,449,1000"]
+    res = subprocess.run(args, capture_output=True, text=True, timeout=280)
     assert res.returncode == 0, res.stderr[-3000:]
     m = json.loads((tmp_path / "metrics.json").read_text())
     for key in ("n_train", "n_features", "test_mse", "train_mse", "coef_norm", "peak_ratio", "config", "device",
@@ -60,8 +63,7 @@ def test_quick_run_writes_metrics_and_figures(tmp_path):
     for png in ("closed_form.png", "coef_norm.png", "gradient_check.png", "sgd_fits.png", "sgd_double_descent.png"):
         assert (tmp_path / png).stat().st_size > 10_000
     # a rerun resumes from the checkpoints and reproduces the numbers
-    res2 = subprocess.run([sys.executable, "-m", "experiments.double_descent", "--quick", "--no-progress",
-                           f"--out={tmp_path}"], capture_output=True, text=True, timeout=280)
+    res2 = subprocess.run(args, capture_output=True, text=True, timeout=280)
     assert res2.returncode == 0, res2.stderr[-3000:]
     m2 = json.loads((tmp_path / "metrics.json").read_text())
     assert m2["test_mse"] == m["test_mse"]

@@ -1,0 +1,266 @@
+"""Low-rank simplicity bias of deep networks (Huh et al., TMLR 2023).
+
+    python -m experiments.low_rank_bias --quick    # ~30 s on an idle 2-core CPU (mostly compilation)
+    python -m experiments.low_rank_bias            # depths 1..64 at width 128; 420 nets x 5000 steps (CPU: ~30 min)
+
+Parts:
+1. At initialisation (Huh Fig. 2): n Gaussian inputs through bias-free linear (LeCun) and ReLU (He)
+   MLPs of every depth 1..L (width = input dimension); effective rank of the Gram matrix
+   phi(X) phi(X)^T of the embeddings, and of the linear net's end-to-end map W_L ... W_1. All
+   depths x seeds run in one program: one scan over L layers with a per-member depth mask.
+2. After training (Huh Fig. 1): bias-free deep linear nets of depth 1, 2, 4, 8 fit Y = X W^T with
+   rank(W) in {1, 4, 16, 32, 64} (d = 64, n_train = 48 < d, noise-free) by full-batch momentum SGD.
+   Every (depth, rank, lr, seed) trains in one program; per (depth, rank) the lr with the best
+   seed-mean final training loss is reported (an lr at which any seed diverged is disqualified;
+   diverged members are listed, never averaged).
+
+Expected: at init, the effective rank falls with depth for both, much faster for ReLU (towards 1).
+After training, deeper nets' learned maps have lower effective rank: close to the target rank for
+low-rank targets, where they fit as well or better than depth 1 (depth 1 keeps its random init in
+the d - n unseen input directions), while on high-rank targets the deepest nets fit slowest.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import jax
+import numpy as np
+
+from experiments import _cli
+from jdl import plotting, sweep
+from jdl import rank as R
+from jdl.io import save_npz
+
+NAME = "low_rank_bias"
+SPECTRUM_DEPTHS = (1, 2, 4, 8, 16, 32, 64)
+
+
+@dataclass(frozen=True)
+class Config:
+    seeds: tuple[int, ...] = field(default=(0, 1, 2, 3, 4), metadata={"help": "seeds of the init part"})
+    max_depth: int = field(default=64, metadata={"help": "init part: depths 1..max_depth"})
+    width: int = field(default=128, metadata={"help": "init part: width = input dimension"})
+    n_inputs: int = field(default=256, metadata={"help": "init part: Gaussian inputs in the Gram matrix"})
+    train_seeds: tuple[int, ...] = field(default=(0, 1, 2), metadata={"help": "seeds of the trained grid"})
+    train_depths: tuple[int, ...] = field(default=(1, 2, 4, 8), metadata={"help": "depths of the trained linear nets"})
+    ranks: tuple[int, ...] = field(default=(1, 4, 16, 32, 64), metadata={"help": "target ranks, each in [1, d]"})
+    d: int = field(default=64, metadata={"help": "input = output dimension of the regression"})
+    n_train: int = field(default=48, metadata={"help": "training samples (< d: part of W is unseen)"})
+    n_test: int = 512
+    noise: float = field(default=0.0, metadata={"help": "label-noise std on the training targets"})
+    lrs: tuple[float, ...] = field(default=(0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0),
+                                   metadata={"help": "lr grid (loss = MSE averaged over outputs, as torch MSELoss)"})
+    momentum: float = 0.9
+    w_std: float = field(default=0.577, metadata={"help": "per-layer W_std of the trained nets (1/sqrt(3): torch nn.Linear)"})
+    steps: int = field(default=5000, metadata={"help": "full-batch momentum SGD steps"})
+    eval_every: int = field(default=50, metadata={"help": "record losses every this many steps"})
+    fit_tol: float = field(default=1e-3, metadata={"help": "'fitted' = training MSE below this (steps_to_fit)"})
+    checkpoint: bool = field(default=True, metadata={"help": "checkpoint sweeps under <out>/checkpoints"})
+
+    def validate(self) -> None:
+        for name in ("seeds", "train_seeds", "train_depths", "ranks", "lrs"):
+            if not getattr(self, name):
+                raise ValueError(f"{name}: need at least one value")
+        for name in ("max_depth", "width", "n_inputs", "d", "n_train", "n_test", "steps", "eval_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}: must be >= 1, got {getattr(self, name)}")
+        if min(self.train_depths) < 1:
+            raise ValueError(f"train_depths: depths must be >= 1, got {self.train_depths}")
+        if min(self.ranks) < 1 or max(self.ranks) > self.d:
+            raise ValueError(f"ranks: must lie in [1, d={self.d}], got {self.ranks}")
+        if min(self.lrs) <= 0:
+            raise ValueError(f"lrs: learning rates must be > 0, got {self.lrs}")
+        if not 0 <= self.momentum < 1:
+            raise ValueError(f"momentum: must be in [0, 1), got {self.momentum}")
+        if self.w_std <= 0:
+            raise ValueError(f"w_std: must be > 0, got {self.w_std}")
+        if self.noise < 0:
+            raise ValueError(f"noise: must be >= 0, got {self.noise}")
+        if self.fit_tol <= 0:
+            raise ValueError(f"fit_tol: must be > 0, got {self.fit_tol}")
+        if self.steps % self.eval_every:
+            raise ValueError(f"eval_every: must divide steps={self.steps}, got {self.eval_every}")
+
+
+def get_config(quick: bool = False) -> Config:
+    if not quick:
+        return Config()
+    return Config(seeds=(0, 1, 2), max_depth=16, width=32, n_inputs=64, train_seeds=(0, 1), ranks=(1, 4, 16, 32),
+                  d=32, n_train=24, n_test=256, lrs=(0.1, 0.3, 1.0, 3.0), steps=300, eval_every=25)
+
+
+def init_sweep(c: Config, out_dir, progress: bool) -> dict:
+    """Effective ranks at init for depths 1..max_depth x seeds: arrays (S, D) and spectra (S, D, k)."""
+    depths = np.arange(1, c.max_depth + 1)
+    f = functools.partial(R.init_ranks, max_depth=c.max_depth, width=c.width, n=c.n_inputs)
+    ckpt = out_dir / "checkpoints" / "init" if c.checkpoint else None
+    return sweep.run(lambda key, hp: f(key, hp["depth"]), c.seeds, {"depth": depths}, chunk_size=jax.device_count(),
+                     checkpoint_dir=ckpt, progress=progress, desc="init ranks",
+                     fingerprint=f"{c.max_depth}|{c.width}|{c.n_inputs}")
+
+
+def train_sweep(c: Config, out_dir, progress: bool) -> tuple[dict, dict]:
+    """Every (depth, rank, lr) x train seed; outputs reshaped to (S, depth, rank, lr, ...)."""
+    member = R.make_regression_member(d=c.d, n_train=c.n_train, n_test=c.n_test, max_depth=max(c.train_depths),
+                                      steps=c.steps, momentum=c.momentum, W_std=c.w_std, noise=c.noise,
+                                      eval_every=c.eval_every)
+    g = sweep.grid(depth=np.asarray(c.train_depths), rank=np.asarray(c.ranks), lr=np.asarray(c.lrs, np.float32))
+    ckpt = out_dir / "checkpoints" / "trained" if c.checkpoint else None
+    out = sweep.run(member, c.train_seeds, g, chunk_size=jax.device_count(), checkpoint_dir=ckpt, progress=progress,
+                    desc="train grid", fingerprint=f"{c.d}|{c.n_train}|{c.n_test}|{c.noise}|{c.momentum}|{c.w_std}|"
+                                                   f"{c.steps}|{c.eval_every}")
+    shape = (len(c.train_seeds), len(c.train_depths), len(c.ranks), len(c.lrs))
+    return {k: v.reshape(shape + v.shape[2:]) for k, v in out.items()}, g
+
+
+def median(x, axis=0):
+    return plotting.seed_band(np.moveaxis(np.asarray(x), axis, 0))[0]
+
+
+def summarize_init(c: Config, res: dict) -> dict:
+    depths = np.arange(1, c.max_depth + 1)
+    out = {"depths": depths, "width": c.width, "n_inputs": c.n_inputs}
+    for net in ("map", "linear", "relu"):
+        er, h = res[f"{net}_erank"], res[f"{net}_entropy"]
+        med = median(er)
+        out[net] = {"erank": er, "entropy": h, "erank_median": med, "entropy_median": median(h),
+                    "erank_first": float(med[0]), "erank_last": float(med[-1]),
+                    # share of depth steps d -> d+1 at which the seed median does not rise
+                    "fraction_nonincreasing": float(np.mean(np.diff(med) <= 0)) if len(med) > 1 else None,
+                    "halving_depth": int(depths[np.argmax(med <= med[0] / 2)]) if (med <= med[0] / 2).any() else None,
+                    "nonfinite": int((~np.isfinite(er)).sum())}
+    out["relu_below_linear_all_depths"] = bool(np.all(out["relu"]["erank_median"] < out["linear"]["erank_median"]))
+    return out
+
+
+def summarize_trained(c: Config, res: dict) -> dict:
+    best, ok = R.select_lr(res["train_loss"])  # (depth, rank)
+    lrs = np.asarray(c.lrs)
+    # the chosen lr's slice of every (S, depth, rank, lr, ...) array
+    pick = lambda x: np.take_along_axis(x, best.reshape((1,) + best.shape + (1,) * (x.ndim - 3)), 3)[:, :, :, 0]
+    curves = pick(res["train_curve"])  # (S, depth, rank, E + 1)
+    fitted = curves < c.fit_tol
+    steps_to_fit = np.where(fitted.any(-1), np.argmax(fitted, -1) * c.eval_every, -1)
+    div = sweep.nonfinite({k: res[k] for k in ("train_loss", "test_loss", "erank")}, 4)
+    out = {
+        "depths": c.train_depths, "ranks": c.ranks, "lrs": c.lrs, "seeds": c.train_seeds,
+        "best_lr": np.where(ok, lrs[best], np.nan), "best_lr_at_grid_edge": ok & ((best == 0) | (best == len(lrs) - 1)),
+        "train_loss": pick(res["train_loss"]), "test_loss": pick(res["test_loss"]), "erank": pick(res["erank"]),
+        "entropy": pick(res["entropy"]), "steps_to_fit": steps_to_fit,
+        "target_erank": res["target_erank"][0, 0, :, 0],
+        "train_loss_grid": res["train_loss"], "test_loss_grid": res["test_loss"], "erank_grid": res["erank"],
+        "diverged": [{"seed": int(c.train_seeds[s]), "depth": int(c.train_depths[i]), "rank": int(c.ranks[j]),
+                      "lr": float(lrs[k])} for s, i, j, k in zip(*np.nonzero(div))],
+        "no_stable_lr": [{"depth": int(c.train_depths[i]), "rank": int(c.ranks[j])} for i, j in zip(*np.nonzero(~ok))],
+    }
+    for k in ("train_loss", "test_loss", "erank"):
+        out[f"{k}_median"] = median(out[k])
+    return out
+
+
+def plot_init(c: Config, init: dict, res: dict, out_dir) -> None:
+    plt, depths = plotting.plt, init["depths"]
+    labels = {"relu": "ReLU MLP, Gram of embeddings", "linear": "linear MLP, Gram of embeddings",
+              "map": "linear MLP, end-to-end map"}
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, key, ylabel in ((axes[0], "erank", r"effective rank $\exp H$"),
+                            (axes[1], "entropy", r"spectral entropy $H$ (Huh et al.)")):
+        plotting.curves(ax, depths, {labels[k]: init[k][key] for k in ("map", "linear", "relu")}, logx=True,
+                        logy=key == "erank")
+        ax.set_xlabel("depth")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    fig.suptitle(f"At initialisation: width {c.width}, {c.n_inputs} Gaussian inputs, {len(c.seeds)} seeds "
+                 "(median, IQR)")
+    fig.tight_layout()
+    plotting.save(fig, out_dir / "init_effective_rank.png")
+
+    show = [D for D in SPECTRUM_DEPTHS if D <= c.max_depth]
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4), sharey=True)
+    colors = plt.cm.viridis(np.linspace(0, 0.9, len(show)))
+    for ax, net in zip(axes, ("map", "linear", "relu")):
+        s = res[f"{net}_sigma"][0]  # seed 0, (D, k)
+        for D, col in zip(show, colors):
+            ax.semilogy(np.arange(1, s.shape[1] + 1), s[D - 1] / s[D - 1].sum(), color=col, label=f"depth {D}")
+        ax.set_title(labels[net], fontsize=10)
+        ax.set_xlabel("index i")
+        ax.grid(alpha=0.3, which="both")
+    axes[0].set_ylabel(r"$p_i = \sigma_i / \sum_j \sigma_j$")
+    axes[0].set_ylim(1e-8, 1.5)
+    axes[0].legend(fontsize=8)
+    fig.suptitle("Normalised singular-value spectra at initialisation (seed 0)")
+    fig.tight_layout()
+    plotting.save(fig, out_dir / "init_spectra.png")
+
+
+def plot_trained(c: Config, tr: dict, res: dict, out_dir) -> None:
+    plt, ranks = plotting.plt, np.asarray(c.ranks)
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    for ax, key, ylabel, logy in ((axes[0], "train_loss", "final train MSE", True),
+                                  (axes[1], "test_loss", "test MSE (1 = predicting 0)", True),
+                                  (axes[2], "erank", r"effective rank $\exp H$ of $W_L\cdots W_1$", False)):
+        plotting.curves(ax, ranks, {f"depth {D}": tr[key][:, i] for i, D in enumerate(c.train_depths)}, logx=True,
+                        logy=logy, marker="o", ms=3)
+        if key == "erank":
+            ax.plot(ranks, ranks, "k--", lw=1, label="target rank")
+        ax.set_xlabel("rank of the target W")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    fig.suptitle(f"Deep linear nets after {c.steps} steps of momentum SGD, best lr per (depth, rank); d={c.d}, "
+                 f"n_train={c.n_train}, {len(c.train_seeds)} seeds")
+    fig.tight_layout()
+    plotting.save(fig, out_dir / "trained_vs_rank.png")
+
+    best, _ = R.select_lr(res["train_loss"])
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5))
+    colors = plt.cm.viridis(np.linspace(0, 0.9, len(c.train_depths)))
+    steps = np.arange(res["train_curve"].shape[-1]) * c.eval_every
+    for col, j in enumerate((0, len(ranks) - 1)):
+        for i, (D, color) in enumerate(zip(c.train_depths, colors)):
+            s = res["sigma"][0, i, j, best[i, j]]
+            axes[0, col].semilogy(np.arange(1, len(s) + 1), s, "o-", ms=2, color=color, label=f"depth {D}")
+            plotting.curves(axes[1, col], steps, {f"depth {D}": res["train_curve"][:, i, j, best[i, j]]}, logy=True,
+                            color=color)
+        axes[0, col].set_title(f"learned map, target rank {ranks[j]} (seed 0)")
+        axes[0, col].set_xlabel("index i")
+        axes[0, col].set_ylabel(r"singular value $\sigma_i$")
+        axes[1, col].set_title(f"training MSE, target rank {ranks[j]}")
+        axes[1, col].set_xlabel("step")
+        for ax in axes[:, col]:
+            ax.grid(alpha=0.3, which="both")
+            ax.legend(fontsize=8)
+    fig.tight_layout()
+    plotting.save(fig, out_dir / "trained_spectra.png")
+
+
+def run(c: Config, out_dir, progress: bool = True) -> dict:
+    res_init = init_sweep(c, out_dir, progress)
+    init = summarize_init(c, res_init)
+    save_npz(out_dir / "spectra.npz", **{k: v for k, v in res_init.items() if k.endswith("_sigma")})
+    plot_init(c, init, res_init, out_dir)
+    for net in ("map", "linear", "relu"):
+        r = init[net]
+        print(f"init {net:6s}: exp(H) {r['erank_first']:.1f} at depth 1 -> {r['erank_last']:.2f} at depth "
+              f"{c.max_depth}; halves by depth {r['halving_depth']}")
+
+    res_tr, _ = train_sweep(c, out_dir, progress)
+    tr = summarize_trained(c, res_tr)
+    plot_trained(c, tr, res_tr, out_dir)
+    for i, D in enumerate(c.train_depths):
+        print(f"depth {D}: " + " | ".join(
+            f"r{r}: lr {tr['best_lr'][i, j]:.3g} train {tr['train_loss_median'][i, j]:.1e} test "
+            f"{tr['test_loss_median'][i, j]:.3f} erank {tr['erank_median'][i, j]:.1f}" for j, r in enumerate(c.ranks)))
+    if tr["diverged"]:
+        print(f"{len(tr['diverged'])} diverged members (listed in metrics.json)")
+    return {"init": init, "trained": tr}
+
+
+def main(argv=None):
+    return _cli.main(NAME, __doc__, get_config, run, argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,265 @@
+"""Kernel vs adaptive regime of a shallow univariate ReLU net (Williams et al., NeurIPS 2019).
+
+    python -m experiments.spline_regimes --quick     # ~10 s on a 2-core CPU
+    python -m experiments.spline_regimes             # m = 1000, 20k steps: ~7 min on a 2-core CPU
+
+The full grid is 3 targets x 5 alphas x 9 lambdas x 4 seeds (540 nets).
+
+``f(x) = (1/m) sum_i c_i relu(a_i x + b_i)`` is fitted to 10 points on [-1, 1] (a sinusoid, a square
+wave, and the baseline's uniform random targets) by full-batch gradient descent from
+``a, b ~ N(0, alpha^2 / lambda)``, ``c ~ N(0, alpha^2 lambda)`` (antisymmetric pairs, f = 0 at init).
+Every target x alpha x lambda x seed trains in one compiled, vmapped ``lax.scan``; each member has its
+own learning rate ``lr_scale * n / E[trace of the tangent kernel]`` (jdl.splines.stable_lr), so members
+whose kernels differ by 10^8 are all stable. Per member: distance to the natural cubic spline and to
+the linear interpolant, the spline index (0 = linear, 1 = cubic), knot displacement and the share of
+slope-change mass |c a| within ``delta`` of a data point. Figures: fits.png, spline_index.png (heatmaps
+over alpha x lambda), knots.png.
+
+Expected (and found at m = 1000, 20k steps): small lambda, the kernel regime: knots do not move
+(shift < 1e-3) and the fit is the natural cubic spline (index ~0.9-1.0 for every target, alpha >= 1).
+Large lambda and large alpha (lazy): knots still fixed, but the tangent kernel is the first layer's,
+whose interpolant is nearly linear (index ~0.1). Large lambda, alpha^2 below the data's path norm
+(adaptive): knots travel (shift ~1) and gather at a few places; for the square wave all slope mass
+sits on the data points and the fit is the linear interpolant (index 0.00), for the sinusoid and the
+random targets the knots are sparse but partly between the data, and the random fits often stall on
+a plateau. Heavy-ball momentum (default 0.9) converges the kernel regime's slow modes in 20k steps
+(the cubic kernel's 10 x 10 Gram matrix has condition number ~5e4); ``--momentum=0`` is plain GD as
+the paper and the baseline, where within 20k steps only the smooth sinusoid reaches its spline.
+"""
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from experiments import _cli
+from jdl import plotting, sweep
+from jdl import splines as SP
+
+NAME = "spline_regimes"
+TARGETS = ("sin", "square", "random")
+
+
+@dataclass(frozen=True)
+class Config:
+    targets: tuple[str, ...] = field(default=TARGETS, metadata={
+        "help": "sin (sin pi x) | square (sign cos pi x) | random (U(-1,1), as the baseline)"})
+    n_points: int = field(default=10, metadata={"help": "data points, x = linspace(-1, 1, n_points)"})
+    data_seed: int = field(default=0, metadata={"help": "NumPy seed of the random target (the baseline's --data-seed)"})
+    m: int = field(default=1000, metadata={"help": "hidden units"})
+    steps: int = field(default=20000, metadata={"help": "full-batch GD steps"})
+    alphas: tuple[float, ...] = field(default=(0.3, 1.0, 3.0, 10.0, 30.0),
+                                      metadata={"help": "overall init scale sqrt(sigma_ab sigma_c)"})
+    lambdas: tuple[float, ...] = field(default=(1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1e3, 1e4),
+                                       metadata={"help": "layer ratio sigma_c / sigma_ab"})
+    seeds: tuple[int, ...] = field(default=(0, 1, 2, 3), metadata={"help": "init seeds"})
+    lr_scale: float = field(default=1.0,
+                            metadata={"help": "lr = lr_scale * n / E[tangent-kernel trace] (< 1.3 is stable)"})
+    momentum: float = field(default=0.9, metadata={"help": "heavy-ball momentum of optax.sgd (0 = plain GD)"})
+    symmetric: bool = field(default=True, metadata={"help": "antisymmetric pairs: f = 0 at init"})
+    records: int = field(default=100, metadata={"help": "training-loss records (must divide steps)"})
+    grid_points: int = field(default=1001, metadata={"help": "dense grid on [-1, 1] for the spline distances"})
+    delta: float = field(default=0.02, metadata={"help": "'near a data point' radius for the knot mass"})
+    mse_tol: float = field(default=1e-4, metadata={"help": "train MSE above this counts as not converged"})
+    alpha_show: float = field(default=1.0, metadata={"help": "alpha of the fit and knot figures (nearest grid value)"})
+    chunk: int = field(default=4, metadata={
+        "help": "sweep members (seed x target, each a whole alpha x lambda grid) per call"})
+    checkpoint: bool = field(default=True, metadata={"help": "checkpoint finished chunks under <out>/checkpoints"})
+
+    def validate(self) -> None:
+        if not self.targets or any(t not in TARGETS for t in self.targets):
+            raise ValueError(f"targets: expected a non-empty list of {TARGETS}, got {self.targets}")
+        for name in ("alphas", "lambdas"):
+            v = getattr(self, name)
+            if not v or min(v) <= 0:
+                raise ValueError(f"{name}: need values > 0, got {v}")
+        if not self.seeds:
+            raise ValueError("seeds: need at least one seed")
+        for name in ("m", "steps", "records", "chunk"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}: must be >= 1, got {getattr(self, name)}")
+        if self.n_points < 3:
+            raise ValueError(f"n_points: need >= 3 points for a cubic spline, got {self.n_points}")
+        if self.grid_points < 2:
+            raise ValueError(f"grid_points: must be >= 2, got {self.grid_points}")
+        if self.steps % self.records:
+            raise ValueError(f"records: must divide steps={self.steps}, got {self.records}")
+        if not self.lr_scale > 0:
+            raise ValueError(f"lr_scale: must be > 0, got {self.lr_scale}")
+        if not 0 <= self.momentum < 1:
+            raise ValueError(f"momentum: must be in [0, 1), got {self.momentum}")
+        if not self.delta > 0 or not self.mse_tol > 0 or not self.alpha_show > 0:
+            bad = next(n for n in ("delta", "mse_tol", "alpha_show") if not getattr(self, n) > 0)
+            raise ValueError(f"{bad}: must be > 0, got {getattr(self, bad)}")
+
+
+def get_config(quick: bool = False) -> Config:
+    if not quick:
+        return Config()
+    return Config(targets=("sin", "square"), m=256, steps=5000, alphas=(3.0, 30.0), lambdas=(1e-4, 1.0, 1e4),
+                  seeds=(0,), records=20, grid_points=401, alpha_show=3.0)
+
+
+def make_data(c: Config) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """``x`` ``(n,)`` and each target ``y`` ``(n,)``; ``random`` matches the baseline's draw."""
+    x = np.linspace(-1.0, 1.0, c.n_points)
+    ys = {"sin": np.sin(np.pi * x), "square": np.sign(np.cos(np.pi * x)),
+          "random": np.random.default_rng(c.data_seed).uniform(-1, 1, c.n_points)}
+    return x, {t: ys[t] for t in c.targets}
+
+
+def sweep_grid(c: Config, x: np.ndarray, ys: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Hyperparameters of every grid point (target-major, then alpha, then lambda), lr included."""
+    g = sweep.grid(t=np.arange(len(ys)), alpha=np.asarray(c.alphas), lam=np.asarray(c.lambdas))
+    y_list = list(ys.values())
+    # per-member lr ~ 1 / (expected tangent-kernel trace at init and after fitting): kernels span 10^8
+    # over the grid, so one lr would either diverge at large alpha or freeze small alpha
+    lr = np.array([SP.stable_lr(x, y_list[t], c.m, a, l, c.lr_scale) for t, a, l in zip(g["t"], g["alpha"], g["lam"])])
+    return {"alpha": g["alpha"].astype(np.float32), "lam": g["lam"].astype(np.float32), "lr": lr.astype(np.float32),
+            "y": np.stack([y_list[t] for t in g["t"]]).astype(np.float32)}
+
+
+def summarize(v_s: np.ndarray, bad_s: np.ndarray) -> np.ndarray:
+    """Mean over seeds (axis 0) leaving diverged members out; NaN where every seed diverged."""
+    v = np.where(bad_s | ~np.isfinite(v_s), np.nan, v_s)
+    with warnings.catch_warnings():  # an all-NaN cell (every seed diverged) stays NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(v, 0)
+
+
+def _nearest(values, v) -> int:
+    return int(np.argmin(np.abs(np.log(np.asarray(values)) - np.log(v))))
+
+
+def _fits_figure(c, x, ys, fit_stAL, si_AL, panels):
+    xs = np.linspace(-1, 1, fit_stAL.shape[-1])
+    fig, axes = plotting.plt.subplots(len(ys), len(panels), figsize=(4.2 * len(panels), 3.2 * len(ys)), squeeze=False)
+    for t, (name, y) in enumerate(ys.items()):
+        lin, cub = np.interp(xs, x, y), np.asarray(SP.natural_cubic_spline(x, y, xs))
+        for j, (_, label, i, k) in enumerate(panels):
+            ax = axes[t, j]
+            ax.plot(xs, lin, "k--", lw=1, label="linear interpolant")
+            ax.plot(xs, cub, "b:", lw=1.5, label="natural cubic spline")
+            for s in range(fit_stAL.shape[0]):
+                ax.plot(xs, fit_stAL[s, t, i, k], "r", lw=1, alpha=0.6, label="trained net" if s == 0 else None)
+            ax.plot(x, y, "ko", ms=4)
+            ax.set_title(f"{name}: {label}\n$\\alpha$={c.alphas[i]:g}, $\\lambda$={c.lambdas[k]:g}, "
+                         f"spline index {si_AL[t, i, k]:.2f}", fontsize=9)
+    axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def _heatmaps(c, names, rows):
+    fig, axes = plotting.plt.subplots(len(rows), len(names), figsize=(4.2 * len(names), 3.0 * len(rows)), squeeze=False)
+    for r, (label, v_tAL, vmin, vmax, cmap, mark) in enumerate(rows):
+        for t, name in enumerate(names):
+            ax = axes[r, t]
+            im = ax.imshow(v_tAL[t], origin="lower", aspect="auto", vmin=vmin, vmax=vmax, cmap=cmap)
+            for i, k in zip(*np.nonzero(mark[t])):
+                ax.text(k, i, "x", ha="center", va="center", color="k", fontsize=8)
+            ax.set_xticks(range(len(c.lambdas)), [f"{v:g}" for v in c.lambdas], fontsize=7, rotation=45)
+            ax.set_yticks(range(len(c.alphas)), [f"{v:g}" for v in c.alphas], fontsize=7)
+            ax.set_xlabel(r"$\lambda = \sigma_c / \sigma_{ab}$")
+            ax.set_ylabel(r"$\alpha$")
+            ax.set_title(f"{name}: {label}", fontsize=9)
+            fig.colorbar(im, ax=ax)
+    fig.suptitle("x: not converged (median train MSE > mse_tol) or every seed diverged", fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1, 0.98))
+    return fig
+
+
+def _knots_figure(c, x, names, params0, params, panels):
+    fig, axes = plotting.plt.subplots(len(names), len(panels), figsize=(4.2 * len(panels), 2.8 * len(names)),
+                                      squeeze=False)
+    bins = np.linspace(-1.2, 1.2, 121)
+    for t, name in enumerate(names):
+        for j, (key, _, i, k) in enumerate(panels):
+            ax = axes[t, j]
+            # each unit weighted by its *final* slope mass in both: the units that shape the fit, before and after
+            w = np.abs(params["c"][:, t, i, k] * params["a"][:, t, i, k]).reshape(-1)
+            for p, tag, col in ((params0, "before", "0.6"), (params, "after", "C3")):
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    e = (-p["b"][:, t, i, k] / p["a"][:, t, i, k]).reshape(-1)
+                ok = np.isfinite(e) & np.isfinite(w)
+                ax.hist(e[ok], bins=bins, weights=w[ok] / max(w[ok].sum(), 1e-30), histtype="step", color=col,
+                        lw=1.5, label=f"{tag} training")
+            for xx in x:
+                ax.axvline(xx, color="k", lw=0.4, alpha=0.5)
+            ax.set_title(f"{name}: {key} ($\\alpha$={c.alphas[i]:g}, $\\lambda$={c.lambdas[k]:g})", fontsize=9)
+            ax.set_xlabel("knot $e_i = -b_i / a_i$")
+            ax.set_ylabel(r"share of final $\sum|c_i a_i|$")
+    axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def run(c: Config, out_dir, progress: bool = True) -> dict:
+    x, ys = make_data(c)
+    names = list(ys)
+    T, A, L, S = len(names), len(c.alphas), len(c.lambdas), len(c.seeds)
+    hp = sweep_grid(c, x, ys)
+    fit = SP.make_fit(x, c.m, c.steps, symmetric=c.symmetric, records=c.records, grid_points=c.grid_points,
+                      delta=c.delta, momentum=c.momentum)
+    ckpt = out_dir / "checkpoints" if c.checkpoint else None
+    out = sweep.run(fit, c.seeds, hp, grid_block=A * L, chunk_size=c.chunk, checkpoint_dir=ckpt, progress=progress,
+                    desc="spline_regimes", fingerprint=repr(dataclasses.replace(c, alpha_show=0.0, mse_tol=0.0)))
+    shape = (S, T, A, L)
+    r = {k: np.asarray(v).reshape(shape + np.shape(v)[2:]) for k, v in out.items() if not isinstance(v, dict)}
+    p0 = {k: np.asarray(v).reshape(shape + v.shape[2:]) for k, v in out["params0"].items()}
+    p1 = {k: np.asarray(v).reshape(shape + v.shape[2:]) for k, v in out["params"].items()}
+    bad = r["nonfinite"] | ~np.isfinite(r["train_mse"])  # diverged members: flagged, never averaged in
+    measures = ("spline_index", "d_lin", "d_cub", "train_mse", "knot_shift", "knot_mass_near_data",
+                "knot_mass_near_data_init")
+    mean = {k: summarize(r[k], bad) for k in measures}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        unconverged = ~(np.nanmedian(np.where(bad, np.nan, r["train_mse"]), 0) <= c.mse_tol)
+    i_show = _nearest(c.alphas, c.alpha_show)
+    panels = [("kernel", "kernel regime (smallest lambda)", i_show, 0),
+              ("adaptive", "adaptive regime (largest lambda)", i_show, L - 1)]
+    if i_show != A - 1:
+        panels.append(("lazy_large_lambda", "lazy, largest lambda and alpha", A - 1, L - 1))
+    res: dict = {
+        "x": x, "targets": {n: ys[n] for n in names}, "alphas": c.alphas, "lambdas": c.lambdas, "seeds": c.seeds,
+        "path_norm": {n: SP.path_norm(x, ys[n]) for n in names},
+        "uniform_near_fraction": SP.uniform_near_fraction(x, c.delta),
+        "lr": hp["lr"].reshape(T, A, L), "momentum": c.momentum,
+        "lr_rule": "lr = lr_scale * n / ((sigma_ab^2 + sigma_c^2 + 2 P) sum(x^2 + 1) / (2 m)), P = path_norm(x, y)",
+        "n_diverged": int(bad.sum()),
+        "diverged": [{"seed": int(c.seeds[s]), "target": names[t], "alpha": c.alphas[i], "lambda": c.lambdas[k]}
+                     for s, t, i, k in zip(*np.nonzero(bad))],
+        "n_unconverged_cells": int(unconverged.sum()),
+        **{k: {n: mean[k][t] for t, n in enumerate(names)} for k in measures},
+        "per_seed": {k: {n: r[k][:, t] for t, n in enumerate(names)} for k in ("spline_index", "knot_shift",
+                                                                            "knot_mass_near_data", "train_mse")},
+        "regimes": {n: {key: {"alpha": c.alphas[i], "lambda": c.lambdas[k],
+                              **{q: float(mean[q][t, i, k]) for q in measures}}
+                        for key, _, i, k in panels} for t, n in enumerate(names)},
+        "loss_curves_seed0": {n: r["loss"][0, t] for t, n in enumerate(names)},
+    }
+    plotting.save(_fits_figure(c, x, ys, r["fit"], mean["spline_index"], panels), out_dir / "fits.png")
+    mark = unconverged | bad.all(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rows = [("spline index (0 linear, 1 cubic)", mean["spline_index"], -0.5, 1.5, "coolwarm", mark),
+                ("knot shift (log10)", np.log10(np.maximum(mean["knot_shift"], 1e-6)), -4, 0.5, "viridis", mark),
+                (f"knot mass within {c.delta} of data", mean["knot_mass_near_data"], 0, 1, "magma", mark),
+                ("train MSE (log10)", np.log10(np.maximum(mean["train_mse"], 1e-30)), -10, 0, "viridis", mark)]
+    plotting.save(_heatmaps(c, names, rows), out_dir / "spline_index.png")
+    plotting.save(_knots_figure(c, x, names, p0, p1, panels[:2]), out_dir / "knots.png")
+    for n in names:
+        g = res["regimes"][n]
+        print(f"{n:7s} " + "  ".join(f"{k}: index {v['spline_index']:.2f}, knot shift {v['knot_shift']:.3f}, "
+                                      f"near data {v['knot_mass_near_data']:.2f}" for k, v in g.items()))
+    print(f"{res['n_diverged']} diverged members, {res['n_unconverged_cells']} unconverged cells")
+    return res
+
+
+def main(argv=None):
+    return _cli.main(NAME, __doc__, get_config, run, argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,399 @@
+"""Exact linear pieces of 1-D-input ReLU networks, by tracking breakpoints through the layers.
+
+A ReLU MLP with one input is piecewise linear in ``x``. On ``[a, b]`` the counter follows every
+*breakpoint* (a point where some hidden unit's pre-activation changes sign) layer by layer, with
+no grid of samples:
+
+1. sorted knots ``t`` (``a`` first, ``b`` last, padded with copies of ``b``) cut ``[a, b]`` into
+   segments on which every unit seen so far is affine; the post-activations at the knots and their
+   slope on each segment are carried along (forward mode: slopes are never finite differences);
+2. a layer's pre-activations are then affine on every segment, so a unit's zero crossing is found
+   in closed form wherever its pre-activation changes sign strictly between two knots;
+3. the crossings are merged into the knots (points closer than ``x_tol`` count once), the
+   pre-activations are extended to the new knots with their exact slopes, and each new segment's
+   ReLU pattern is read at its midpoint.
+
+What is counted on ``[a, b]``:
+
+* ``n_regions``: activation regions, the intervals between consecutive breakpoints (connected
+  intervals of one ReLU pattern; a pattern that comes back later counts again);
+* ``n_pieces``: pieces of the output, the maximal intervals on which the output is affine:
+  1 + the breakpoints where the output slope changes (collinear neighbours merge, relative
+  tolerance ``slope_rtol``). ``n_pieces <= n_regions``.
+
+Shapes are static (``max_breakpoints`` interior breakpoints at most): the counter jits and vmaps
+over stacked networks; one that needs more sets ``overflow`` and counts -1, never a silent undercount.
+
+Parameters are a sequence of layers, ReLU after every layer but the last: ``{"W": (out, in),
+"b": (out,)}`` (``b`` optional), or a *stacked block* ``{"W": (n, w, w), "b": (n, w), "active":
+(n,)}`` of ``n`` square layers run with ``lax.scan``, where ``active = 0`` skips a layer (depth
+sweeps by masking). Entries that are not dicts are ignored, so ``jdl.nn.mlp`` params (standard
+parameterisation) work as they are. Units with zero weights and bias never cross zero, so widths
+are swept by zero padding.
+
+References:
+  Montufar et al., "On the number of linear regions of deep neural networks" (NeurIPS 2014);
+  Telgarsky, "Benefits of depth in neural networks" (COLT 2016); Hanin & Rolnick, "Complexity of
+  linear regions in deep networks" (ICML 2019); Prince, "Understanding Deep Learning", ch. 4.
+"""
+from __future__ import annotations
+
+import contextlib
+from functools import partial
+from typing import Any, Mapping, NamedTuple, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jdl.nn import init_W_std
+
+Array = jax.Array
+Params = Sequence[Any]
+
+__all__ = ["Breakpoints", "Pieces", "breakpoints", "count_pieces", "count_pieces_many", "evaluate",
+           "pad_depth", "regions_bound", "sawtooth", "noisy_sawtooth", "random_middle_sawtooth", "random_net",
+           "UDL_NET1", "UDL_NET2", "shallow_1_1_3", "shallow_layers", "compose", "udlbook_networks"]
+
+
+class Breakpoints(NamedTuple):
+    """Breakpoints of one network on ``[a, b]`` (``C = max_breakpoints + 2`` knot slots).
+
+    Attributes:
+      x: ``(C,)`` sorted knots: ``a``, the interior breakpoints, ``b``, then copies of ``b``.
+      n_knots: ``()`` int32, valid knots (interior breakpoints + 2).
+      slope: ``(C - 1, out)`` output slope on each segment ``[x[k], x[k+1]]``.
+      kink: ``(C,)`` bool, interior knots where the output slope changes.
+      overflow: ``()`` bool, more than ``max_breakpoints`` were needed (then ``x`` is incomplete).
+    """
+
+    x: Array
+    n_knots: Array
+    slope: Array
+    kink: Array
+    overflow: Array
+
+
+class Pieces(NamedTuple):
+    """Counts on ``[a, b]`` (each ``()`` int32; both -1 when ``overflow``)."""
+
+    n_pieces: Array
+    n_regions: Array
+    overflow: Array
+
+
+def _layers(params: Params) -> list[Mapping]:  # skips jdl.nn.activation's empty params
+    return [p for p in params if isinstance(p, Mapping) and "W" in p]
+
+
+def _refine(state, W, bias, tol, a, b):
+    """Merge one hidden layer's zero crossings into the knots; apply its ReLU."""
+    t, h, g, n, over = state
+    C = t.shape[0]
+    z = h @ W.T + bias                      # (C, w') pre-activations at the knots
+    gz = g @ W.T                            # (C-1, w') their slopes on each segment
+    z0, z1 = z[:-1], z[1:]
+    cross = z0 * z1 < 0                     # strict sign change: a zero inside the segment
+    frac = z0 / jnp.where(cross, z0 - z1, 1)
+    tc = t[:-1, None] + frac * (t[1:] - t[:-1])[:, None]
+    cross &= (tc > a + tol) & (tc < b - tol)  # a and b stay knots
+    # compact the crossings into C slots (segment-major); needing more is an overflow anyway
+    flat = cross.ravel()
+    slot = jnp.where(flat, jnp.cumsum(flat) - 1, C)
+    new = jnp.full(C, jnp.inf, t.dtype).at[slot].set(tc.ravel(), mode="drop")
+    cand = jnp.sort(jnp.concatenate([jnp.where(jnp.arange(C, dtype=jnp.int32) < n, t, jnp.inf), new]))
+    # one knot per cluster closer than tol (sawtooth pairs cross at bit-identical points)
+    keep = jnp.isfinite(cand) & jnp.concatenate([jnp.ones(1, bool), jnp.diff(cand) > tol])
+    n_new = jnp.sum(keep)
+    over = over | (jnp.sum(flat) > C) | (n_new > C)
+    t_new = jnp.full(C, b, t.dtype).at[jnp.where(keep, jnp.cumsum(keep) - 1, C)].set(cand, mode="drop")
+    # z is affine on every old segment: extend it to the new knots with the exact slope
+    parent = jnp.clip(jnp.searchsorted(t, t_new, side="right") - 1, 0, C - 2)
+    z_new = z[parent] + (t_new - t[parent])[:, None] * gz[parent]
+    on = (z_new[:-1] + z_new[1:]) > 0       # pattern at each new segment's midpoint
+    g_new = jnp.where(on, gz[parent[:-1]], 0)
+    return t_new, jax.nn.relu(z_new), g_new, jnp.minimum(n_new, C).astype(jnp.int32), over
+
+
+@partial(jax.jit, static_argnames=("max_breakpoints",))
+def breakpoints(params: Params, a=-1.0, b=1.0, *, max_breakpoints: int = 1024, x_tol=None,
+                slope_rtol=1e-6) -> Breakpoints:
+    """Every breakpoint of a 1-input ReLU network on ``[a, b]`` and its output slopes.
+
+    Args:
+      params: layers (see module docstring); the first layer has ``in = 1``.
+      a, b: the interval, ``a < b`` (may be traced).
+      max_breakpoints: static capacity for interior breakpoints (see :func:`regions_bound`); the
+        function is jitted with it static.
+      x_tol: breakpoints closer than this are one (default ``16 eps max(|a|, |b|, b - a)``).
+      slope_rtol: neighbouring slopes differing by less than ``slope_rtol (|s1| + |s2|)`` are equal.
+
+    Returns:
+      :class:`Breakpoints` with ``C = max_breakpoints + 2`` knot slots.
+
+    >>> bp = breakpoints(sawtooth(2), -2.0, 2.0, max_breakpoints=8)
+    >>> bp.x[:int(bp.n_knots)].tolist(), int(bp.kink.sum())
+    ([-2.0, -1.0, 0.0, 1.0, 2.0], 3)
+    """
+    layers = _layers(params)
+    dtype = jnp.asarray(layers[0]["W"]).dtype
+    a, b = jnp.asarray(a, dtype), jnp.asarray(b, dtype)
+    C = max_breakpoints + 2
+    if x_tol is None:
+        x_tol = 16 * jnp.finfo(dtype).eps * jnp.maximum(jnp.maximum(jnp.abs(a), jnp.abs(b)), b - a)
+    tol = jnp.asarray(x_tol, dtype)
+    t = jnp.full(C, b, dtype).at[0].set(a)
+    state = (t, t[:, None], jnp.ones((C - 1, 1), dtype), jnp.int32(2), jnp.zeros((), bool))
+    # layers differ in shape, so this loop unrolls at trace time; repeated square layers come as a
+    # stacked block and run in one lax.scan
+    for layer in layers[:-1]:
+        W = jnp.asarray(layer["W"], dtype)
+        bias = jnp.asarray(layer.get("b", jnp.zeros(W.shape[-2], dtype)), dtype)
+        if W.ndim == 2:
+            state = _refine(state, W, bias, tol, a, b)
+            continue
+        active = jnp.asarray(layer.get("active", jnp.ones(W.shape[0])))
+
+        def step(s, wba):
+            new = _refine(s, wba[0], wba[1], tol, a, b)
+            return jax.tree_util.tree_map(lambda x, y: jnp.where(wba[2] > 0, x, y), new, s), None
+
+        state, _ = jax.lax.scan(step, state, (W, bias, active))
+    t, h, g, n, over = state
+    slope = g @ jnp.asarray(layers[-1]["W"], dtype).T        # (C-1, out): the readout is linear
+    s0, s1 = slope[:-1], slope[1:]
+    change = jnp.any(jnp.abs(s1 - s0) > slope_rtol * (jnp.abs(s0) + jnp.abs(s1)), axis=-1)
+    k = jnp.arange(1, C - 1, dtype=jnp.int32)
+    kink = jnp.zeros(C, bool).at[1:-1].set(change & (k < n - 1))
+    return Breakpoints(t, n, slope, kink, over)
+
+
+@partial(jax.jit, static_argnames=("max_breakpoints",))
+def count_pieces(params: Params, a=-1.0, b=1.0, *, max_breakpoints: int = 1024, x_tol=None,
+                 slope_rtol=1e-6) -> Pieces:
+    """Linear pieces of the output and activation regions on ``[a, b]`` (-1 and -1 on overflow).
+
+    Arguments as :func:`breakpoints` (jitted, ``max_breakpoints`` static); vmap it over networks.
+
+    >>> [int(count_pieces(sawtooth(L), -2.0, 2.0, max_breakpoints=64).n_pieces) for L in (1, 3, 5)]
+    [2, 8, 32]
+    """
+    bp = breakpoints(params, a, b, max_breakpoints=max_breakpoints, x_tol=x_tol, slope_rtol=slope_rtol)
+    bad = jnp.int32(-1)
+    pieces = jnp.where(bp.overflow, bad, 1 + jnp.sum(bp.kink).astype(jnp.int32))
+    return Pieces(pieces, jnp.where(bp.overflow, bad, bp.n_knots - 1), bp.overflow)
+
+
+@partial(jax.jit, static_argnames=("max_breakpoints",))
+def _count_many(params, a, b, max_breakpoints, x_tol, slope_rtol):
+    return jax.vmap(lambda p: count_pieces(p, a, b, max_breakpoints=max_breakpoints, x_tol=x_tol,
+                                           slope_rtol=slope_rtol))(params)
+
+
+def count_pieces_many(params: Params, a=-1.0, b=1.0, *, max_breakpoints: int = 1024, dtype=None,
+                      x_tol=None, slope_rtol=1e-6) -> Pieces:
+    """:func:`count_pieces` jitted and vmapped over stacked networks (a leading axis on every leaf).
+
+    ``dtype=jnp.float64`` casts the floating leaves and enables x64 for this computation only:
+    float32 merges breakpoints closer than ~1e-6 of the interval (the two halves of a perturbed
+    sawtooth kink, deep in the net), float64 resolves them.
+
+    >>> nets = jax.vmap(lambda k: random_net(k, 2, 8))(jax.random.split(jax.random.key(0), 5))
+    >>> count_pieces_many(nets, -3.0, 3.0, max_breakpoints=128, dtype=jnp.float64).n_pieces.shape
+    (5,)
+    """
+    x64 = dtype is not None and jnp.dtype(dtype) == jnp.float64
+    with jax.enable_x64(True) if x64 else contextlib.nullcontext():
+        if dtype is not None:
+            params = jax.tree_util.tree_map(
+                lambda x: jnp.asarray(x, dtype) if jnp.issubdtype(jnp.asarray(x).dtype, jnp.floating) else x, params)
+        return jax.block_until_ready(_count_many(params, a, b, max_breakpoints, x_tol, slope_rtol))
+
+
+def evaluate(params: Params, x) -> Array:
+    """The network's output ``(out,)`` at one scalar ``x`` (vmap over points for a curve).
+
+    >>> evaluate(sawtooth(1), 0.5).tolist()
+    [-1.0]
+    """
+    layers = _layers(params)
+    h = jnp.reshape(jnp.asarray(x, layers[0]["W"].dtype), (1,))
+
+    for layer in layers[:-1]:
+        if jnp.ndim(layer["W"]) == 2:
+            h = jax.nn.relu(layer["W"] @ h + layer.get("b", 0))
+            continue
+        body = lambda h, l: (jnp.where(l[2] > 0, jax.nn.relu(l[0] @ h + l[1]), h), None)  # noqa: E731
+        h, _ = jax.lax.scan(body, h, (layer["W"], layer["b"], layer.get("active", jnp.ones(len(layer["W"])))))
+    return layers[-1]["W"] @ h + layers[-1].get("b", 0)
+
+
+def pad_depth(params: Params, max_depth: int) -> tuple:
+    """Plain layers ``[first, square hidden..., last]`` as ``(first, stacked block, last)``, the block
+    padded with inactive layers to ``max_depth - 1``: nets of different depths then stack and vmap.
+
+    >>> p = pad_depth(compose(shallow_layers(**UDL_NET1), shallow_layers(**UDL_NET2)), 4)
+    >>> p[1]["W"].shape, p[1]["active"].tolist()
+    ((3, 3, 3), [1.0, 0.0, 0.0])
+    """
+    first, *mid, last = _layers(params)
+    w, dtype = first["W"].shape[0], jnp.asarray(first["W"]).dtype
+    pad = max_depth - 1 - len(mid)
+    W = jnp.stack([jnp.asarray(m["W"], dtype) for m in mid] + [jnp.zeros((w, w), dtype)] * pad)
+    b = jnp.stack([jnp.asarray(m.get("b", jnp.zeros(w)), dtype) for m in mid] + [jnp.zeros(w, dtype)] * pad)
+    return first, {"W": W, "b": b, "active": _active(len(mid) + 1, max_depth, dtype)}, last
+
+
+def regions_bound(widths: Sequence[int]) -> int:
+    """Bound on activation regions on a line: a layer's ``w`` units cross zero at most once per segment.
+
+    >>> regions_bound([2, 2, 2])
+    27
+    """
+    return int(np.prod([w + 1 for w in widths]))
+
+
+# --- networks -----------------------------------------------------------------------------------
+_SAW_IN, _SAW_MID_W, _SAW_MID_B, _SAW_OUT_W, _SAW_OUT_B = [[1], [-1]], [[2, 2], [-2, -2]], [-2, 2], [[2, 2]], [-2]
+
+
+def _active(depth, L, dtype):  # 1 for the middle layers a depth-`depth` net uses, 0 for the padding
+    return (jnp.arange(L - 1, dtype=jnp.int32) < jnp.asarray(depth).astype(jnp.int32) - 1).astype(dtype)
+
+
+def _saw_block(depth, max_depth, dtype, mid_W=None, mid_b=None):
+    L = depth if max_depth is None else max_depth
+    if mid_W is None:
+        mid_W = jnp.broadcast_to(jnp.asarray(_SAW_MID_W, dtype), (L - 1, 2, 2))
+        mid_b = jnp.broadcast_to(jnp.asarray(_SAW_MID_B, dtype), (L - 1, 2))
+    return ({"W": jnp.asarray(_SAW_IN, dtype), "b": jnp.zeros(2, dtype)},
+            {"W": mid_W, "b": mid_b, "active": _active(depth, L, dtype)},
+            {"W": jnp.asarray(_SAW_OUT_W, dtype), "b": jnp.asarray(_SAW_OUT_B, dtype)})
+
+
+def sawtooth(depth, *, max_depth: int | None = None, dtype=jnp.float32) -> tuple:
+    """Sawtooth network with ``depth`` ReLU layers of 2 units: ``f_L = 2 |f_{L-1}| - 2``, ``f_0 = x``.
+
+    Input layer ``W = [[1], [-1]]`` (no bias), middle layers ``W = [[2, 2], [-2, -2]]``,
+    ``b = [-2, 2]``, output ``W = [[2, 2]]``, ``b = [-2]``: ``2^depth`` pieces on ``[-2, 2]``.
+    ``depth`` may be traced when ``max_depth`` (static) is given; layers past it are inactive.
+    Returns ``(first, middle, last)``, ``middle["W"]`` of shape ``(max_depth - 1, 2, 2)``.
+
+    >>> [float(evaluate(sawtooth(2), x)[0]) for x in (-2.0, -1.0, 0.0, 0.5)]
+    [2.0, -2.0, 2.0, 0.0]
+    """
+    return _saw_block(depth, max_depth, dtype)
+
+
+def noisy_sawtooth(key, depth, noise_level, *, max_depth: int | None = None, dtype=jnp.float32) -> tuple:
+    """Sawtooth whose middle weights and biases get ``noise_level * N(0, 1)`` added (input and output
+    layers exact, as in the assignment's ``noisy_sawtooth_middle_layer``). ``noise_level`` may be traced.
+
+    >>> p = noisy_sawtooth(jax.random.key(0), 3, 0.0)
+    >>> bool(jnp.all(p[1]["W"] == sawtooth(3)[1]["W"]))
+    True
+    """
+    first, mid, last = _saw_block(depth, max_depth, dtype)
+    kw, kb = jax.random.split(key)
+    noisy = {"W": mid["W"] + noise_level * jax.random.normal(kw, mid["W"].shape, dtype),
+             "b": mid["b"] + noise_level * jax.random.normal(kb, mid["b"].shape, dtype)}
+    return first, {**mid, **noisy}, last
+
+
+def _draw(key, shape, fan_in, init: str, b_std, dtype):
+    """``(W, b)``: ``init="torch"`` is PyTorch's ``nn.Linear`` default (W, b ~ U(+-1/sqrt(fan_in)));
+    ``"he"`` is ``W ~ N(0, 2 / fan_in)`` (``jdl.nn.init_W_std``), ``b ~ N(0, b_std^2)``."""
+    kw, kb, fan_in = *jax.random.split(key), jnp.asarray(fan_in, dtype)
+    if init == "torch":
+        bound = 1 / jnp.sqrt(fan_in)
+        return (jax.random.uniform(kw, shape, dtype, -bound, bound),
+                jax.random.uniform(kb, shape[:-1], dtype, -bound, bound))
+    if init == "he":
+        std = init_W_std("he", fan_in, None).astype(dtype) / jnp.sqrt(fan_in)
+        return std * jax.random.normal(kw, shape, dtype), b_std * jax.random.normal(kb, shape[:-1], dtype)
+    raise ValueError(f"init: expected 'torch' or 'he', got {init!r}")
+
+
+def random_middle_sawtooth(key, depth, *, max_depth: int | None = None, init: str = "torch",
+                           b_std=1.0, dtype=jnp.float32) -> tuple:
+    """Sawtooth input/output layers around fully random 2x2 middle layers (``init`` as :func:`random_net`)."""
+    W, bias = _draw(key, (((depth if max_depth is None else max_depth) - 1), 2, 2), 2, init, b_std, dtype)
+    return _saw_block(depth, max_depth, dtype, W, bias)
+
+
+def random_net(key, depth, width, *, max_depth: int | None = None, max_width: int | None = None,
+               init: str = "he", b_std=1.0, dtype=jnp.float32) -> tuple:
+    """A random ``1 -> width x depth -> 1`` ReLU net at standard init, padded to ``max_width`` and
+    ``max_depth`` (zero units and inactive layers) so depth and width may be traced.
+
+    Args:
+      init: ``"he"`` (``W ~ N(0, 2 / fan_in)``, ``b ~ N(0, b_std^2)``; the readout too) or ``"torch"``
+        (PyTorch default: ``W, b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))``), with the true fan-in.
+
+    Returns:
+      ``(first (W, 1), middle (max_depth - 1, W, W), last (1, W))`` with ``W = max_width``.
+
+    >>> p = random_net(jax.random.key(0), 2, 3, max_depth=4, max_width=8)
+    >>> p[1]["W"].shape, p[1]["active"].tolist()
+    ((3, 8, 8), [1.0, 0.0, 0.0])
+    """
+    L, H = (depth if max_depth is None else max_depth), (width if max_width is None else max_width)
+    unit = (jnp.arange(H, dtype=jnp.int32) < jnp.asarray(width).astype(jnp.int32)).astype(dtype)
+    k1, k2, k3 = jax.random.split(key, 3)
+    (W1, b1), (Wm, bm), (Wo, bo) = (_draw(k1, (H, 1), 1, init, b_std, dtype),
+                                    _draw(k2, (L - 1, H, H), width, init, b_std, dtype),
+                                    _draw(k3, (1, H), width, init, b_std, dtype))
+    return ({"W": W1 * unit[:, None], "b": b1 * unit},
+            {"W": Wm * unit[:, None] * unit, "b": bm * unit, "active": _active(depth, L, dtype)},
+            {"W": Wo * unit, "b": bo})
+
+
+# --- udlbook CM20315_Deep / CM20315_Deep2 --------------------------------------------------------
+# the notebooks' literal parameters: theta rows (theta_i0, theta_i1), phi = (phi_0, phi_1, phi_2, phi_3)
+UDL_NET1 = {"theta": ((0.0, -1.0), (0.0, 1.0), (-0.67, 1.0)), "phi": (1.0, -2.0, -3.0, 9.3)}
+UDL_NET2 = {"theta": ((-0.6, -1.0), (0.2, 1.0), (-0.5, 1.0)), "phi": (0.5, -1.0, -1.5, 2.0)}
+
+
+def shallow_1_1_3(x, phi, theta) -> Array:
+    """The notebooks' ``shallow_1_1_3``: ``phi_0 + sum_i phi_i ReLU(theta_i0 + theta_i1 x)``, elementwise in ``x``.
+
+    >>> shallow_1_1_3(jnp.array([-1.0, 0.0]), **UDL_NET1).tolist()
+    [-1.0, 1.0]
+    """
+    phi, theta = jnp.asarray(phi), jnp.asarray(theta)
+    return phi[0] + jax.nn.relu(theta[:, 0] + theta[:, 1] * jnp.asarray(x)[..., None]) @ phi[1:]
+
+
+def shallow_layers(phi, theta) -> tuple:
+    """``shallow_1_1_3`` as layers: ``Omega_0 = theta[:, 1:]`` ``(3, 1)``, ``beta_0 = theta[:, 0]``,
+    ``Omega_1 = phi[1:]`` ``(1, 3)``, ``beta_1 = phi[:1]``."""
+    phi, theta = jnp.asarray(phi, jnp.float32), jnp.asarray(theta, jnp.float32)
+    return ({"W": theta[:, 1:], "b": theta[:, 0]}, {"W": phi[None, 1:], "b": phi[:1]})
+
+
+def compose(first: Params, second: Params) -> tuple:
+    """``second(first(x))`` in matrix form: first's linear readout folds into second's input layer
+    (book eq. 4.5: ``Omega_1 = theta' phi^T``, ``beta_1 = theta'_0 + theta'_1 phi_0``).
+
+    >>> p = compose(shallow_layers(**UDL_NET1), shallow_layers(**UDL_NET2))
+    >>> [l["W"].shape for l in p]
+    [(3, 1), (3, 3), (1, 3)]
+    """
+    (*f, out), (inp, *s) = _layers(first), _layers(second)
+    return (*f, {"W": inp["W"] @ out["W"], "b": inp["W"] @ out.get("b", 0) + inp.get("b", 0)}, *s)
+
+
+def udlbook_networks() -> dict[str, tuple]:
+    """The networks of CM20315_Deep, as layers: the two shallow nets, their compositions as the
+    notebook varies them, and the three-layer ``net2(net1(net1(x)))``."""
+    n1, n2 = shallow_layers(**UDL_NET1), shallow_layers(**UDL_NET2)
+
+    def scaled(net, i, c):
+        phi = np.array(net["phi"], np.float32)
+        phi[i] *= c
+        return shallow_layers(phi, net["theta"])
+
+    return {"net1": n1, "net2": n2, "net2(net1)": compose(n1, n2),
+            "net2[phi_1*-1](net1)": compose(n1, scaled(UDL_NET2, 1, -1.0)),
+            "net2(net1[phi_1*0.5])": compose(scaled(UDL_NET1, 1, 0.5), n2),
+            "net1(net1)": compose(n1, n1), "net2(net1(net1))": compose(compose(n1, n1), n2)}
