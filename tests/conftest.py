@@ -15,3 +15,19 @@ jax.config.update("jax_numpy_dtype_promotion", "strict")
 def key(request):
     """A key derived from the test's name: fresh per test, reproducible across runs."""
     return jax.random.key(abs(hash(request.node.name)) % (2**31))
+
+
+@pytest.fixture
+def run_quick(tmp_path):
+    """``run_quick(name, *args) -> metrics``: ``python -m experiments.<name> --quick`` as a user runs it."""
+    import json
+    import subprocess
+    import sys
+
+    def run(name, *args):
+        res = subprocess.run([sys.executable, "-m", f"experiments.{name}", "--quick", "--no-progress",
+                              f"--out={tmp_path}", *args], capture_output=True, text=True, timeout=280)
+        assert res.returncode == 0, res.stderr[-3000:]
+        return json.loads((tmp_path / "metrics.json").read_text())
+
+    return run

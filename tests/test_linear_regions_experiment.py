@@ -1,7 +1,4 @@
 """experiments.linear_regions: command line, validation, the quick run end to end, and its benchmark."""
-import json
-import subprocess
-import sys
 
 import pytest
 
@@ -38,11 +35,8 @@ def test_quick_config_is_valid_and_overrides_parse():
 
 
 @pytest.mark.slow
-def test_quick_run_writes_metrics_and_figures(tmp_path):
-    res = subprocess.run([sys.executable, "-m", "experiments.linear_regions", "--quick", "--no-progress",
-                          f"--out={tmp_path}"], capture_output=True, text=True, timeout=280)
-    assert res.returncode == 0, res.stderr[-3000:]
-    m = json.loads((tmp_path / "metrics.json").read_text())
+def test_quick_run_writes_metrics_and_figures(tmp_path, run_quick):
+    m = run_quick("linear_regions")
     for key in ("sawtooth", "sawtooth_variants", "random_nets", "udlbook", "networks_per_s", "config", "wall_s"):
         assert key in m, key
     saw, var, rnd, udl = m["sawtooth"], m["sawtooth_variants"], m["random_nets"], m["udlbook"]

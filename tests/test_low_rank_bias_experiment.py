@@ -1,7 +1,4 @@
 """experiments.low_rank_bias: command line, validation, the quick run end to end, and its benchmark."""
-import json
-import subprocess
-import sys
 
 import jax
 import jax.numpy as jnp
@@ -68,11 +65,8 @@ def test_numpy_loop_reproduces_the_jdl_member():
 
 
 @pytest.mark.slow
-def test_quick_run_writes_metrics_and_figures(tmp_path):
-    res = subprocess.run([sys.executable, "-m", "experiments.low_rank_bias", "--quick", "--no-progress",
-                          f"--out={tmp_path}"], capture_output=True, text=True, timeout=280)
-    assert res.returncode == 0, res.stderr[-3000:]
-    m = json.loads((tmp_path / "metrics.json").read_text())
+def test_quick_run_writes_metrics_and_figures(tmp_path, run_quick):
+    m = run_quick("low_rank_bias")
     for key in ("init", "trained", "config", "device", "jax_version", "wall_s", "figures"):
         assert key in m, key
     init, tr = m["init"], m["trained"]

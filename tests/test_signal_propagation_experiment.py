@@ -1,7 +1,4 @@
 """experiments.signal_propagation: command line, validation, the quick run end to end, and its benchmark."""
-import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -40,11 +37,8 @@ def test_grid_holds_the_line_values_in_order():
 
 
 @pytest.mark.slow
-def test_quick_run_writes_metrics_and_figures(tmp_path):
-    res = subprocess.run([sys.executable, "-m", "experiments.signal_propagation", "--quick", "--no-progress",
-                          f"--out={tmp_path}"], capture_output=True, text=True, timeout=280)
-    assert res.returncode == 0, res.stderr[-3000:]
-    m = json.loads((tmp_path / "metrics.json").read_text())
+def test_quick_run_writes_metrics_and_figures(tmp_path, run_quick):
+    m = run_quick("signal_propagation")
     for key in ("sigma_sq", "sigma_sq_D", "critical_sigma_sq_D", "lines", "per_activation", "schemes", "he_sigma_sq",
                 "points_per_s", "config", "device", "wall_s"):
         assert key in m, key
