@@ -31,7 +31,7 @@ from experiments._cli import environment
 from jdl.io import save_json
 
 BENCHMARKS = ("double_descent", "boolean_complexity", "spline_regimes", "low_rank_bias", "signal_propagation",
-              "linear_regions")
+              "linear_regions", "deep_linear")
 ROOT = Path(__file__).resolve().parent.parent
 
 

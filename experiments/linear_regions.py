@@ -24,13 +24,14 @@ from dataclasses import dataclass, field
 
 import jax
 import jax.numpy as jnp
-import matplotlib.pyplot as plt
 import numpy as np
 
 from experiments import _cli
 from experiments.benchmark import timed
 from jdl import plotting, sweep
 from jdl import regions as R
+from jdl.plotting import regions as PRG
+from jdl.plotting import udl as PU
 
 NAME = "linear_regions"
 INITS = ("he", "torch")
@@ -204,22 +205,11 @@ def _curve(params, lo, hi, n=4001):
     return np.asarray(x), np.asarray(_evaluate_curve(params, x)[:, 0])
 
 
-def _panels(n, ncols):
-    nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.3 * ncols, 2.7 * nrows), squeeze=False)
-    for ax in axes.flat[n:]:
-        ax.set_visible(False)
-    return fig, list(axes.flat)
-
-
 def figures(c: Config, saw: dict, var: dict, rnd: dict, udl: dict, out_dir) -> None:
-    fig, axes = _panels(len(c.plot_depths), len(c.plot_depths))
-    for ax, L in zip(axes, c.plot_depths):
-        ax.plot(*_curve(R.sawtooth(L, max_depth=max(c.plot_depths)), -2, 2), lw=1)
-        ax.set_title(f"sawtooth L={L}: {saw['pieces'][L - 1]} pieces")
-        ax.set_xlabel("x")
-    fig.tight_layout()
-    plotting.save(fig, out_dir / "sawtooth_outputs.png")
+    """Evaluate the networks the figures draw (curves, example nets) and save the figures."""
+    Lmax = max(c.plot_depths)
+    saw_curves = [(L, *_curve(R.sawtooth(L, max_depth=Lmax), -2, 2), saw["pieces"][L - 1]) for L in c.plot_depths]
+    plotting.save(PRG.sawtooth_outputs(saw_curves), out_dir / "sawtooth_outputs.png")
 
     L6, n_ex = min(6, c.noisy_depth), 3  # the assignment's plot: 6 hidden layers; 3 nets per panel
     kind = np.repeat([0] * len(c.noise_levels) + [1, 2], n_ex)
@@ -228,63 +218,23 @@ def figures(c: Config, saw: dict, var: dict, rnd: dict, udl: dict, out_dir) -> N
     make = jax.jit(jax.vmap(lambda k, i, s: _variant(k, i, s, L6, L6, c.middle_init)))
     nets = make(keys, kind, noise)
     counts = R.count_pieces_many(nets, -2.0, 2.0, max_breakpoints=2 ** (L6 + 2), dtype=c.dtype).n_pieces
-    fig, axes = _panels(len(var["labels"]), 4)
-    for j, (ax, label) in enumerate(zip(axes, var["labels"])):
-        for i in range(j * n_ex, (j + 1) * n_ex):
-            ax.plot(*_curve(jax.tree_util.tree_map(lambda x: x[i], nets), -2, 2), lw=1)
-        ax.set_title(f"L={L6}, {label}\npieces {counts[j * n_ex:(j + 1) * n_ex].tolist()}", fontsize=8)
-    fig.tight_layout()
-    plotting.save(fig, out_dir / "sawtooth_variants.png")
+    examples = [(f"L={L6}, {label}", [_curve(jax.tree_util.tree_map(lambda x: x[i], nets), -2, 2)
+                                      for i in range(j * n_ex, (j + 1) * n_ex)],
+                 counts[j * n_ex:(j + 1) * n_ex].tolist()) for j, label in enumerate(var["labels"])]
+    plotting.save(PRG.variant_examples(examples), out_dir / "sawtooth_variants.png")
 
-    fig, ax = plt.subplots(figsize=(7, 4.8))
-    d = np.asarray(saw["depths"])
-    ax.plot(d, 2.0 ** d, "k--", lw=1, label="$2^L$")
-    ax.plot(d, saw["pieces"], "ko", ms=4, label="sawtooth (exact)")
-    plotting.curves(ax, np.asarray(var["depths"]),
-                    {lab: var["_pieces"][i].T for i, lab in enumerate(var["labels"])}, logy=True, marker=".")
-    ax.set_xlabel("depth L (hidden layers of 2 ReLUs)")
-    ax.set_ylabel("linear pieces on [-2, 2] (median, IQR)")
-    ax.set_title(f"perturbed sawtooth, {c.seeds} nets per point")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    plotting.save(fig, out_dir / "pieces_vs_depth.png")
-
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.2))
-    N = rnd["neurons"]
-    for i, dep in enumerate(rnd["depths"]):
-        a1.errorbar(N[i], rnd["median_pieces"][i], [rnd["median_pieces"][i] - rnd["q25_pieces"][i],
-                    rnd["q75_pieces"][i] - rnd["median_pieces"][i]], marker="o", ms=3, capsize=2, label=f"depth {dep}")
-    n = np.linspace(0, N.max(), 10)
-    a1.plot(n, rnd["pieces_per_neuron"] * n, "k--", lw=1, label=f"{rnd['pieces_per_neuron']:.2f} x N")
-    a1.set_xlabel("neurons N = depth x width")
-    a1.set_ylabel(f"pieces on [-{c.interval:g}, {c.interval:g}]")
-    a1.set_title(f"random nets at init ({c.init}): pieces ~ N")
-    for j, w in enumerate(rnd["widths"]):
-        a2.plot(rnd["depths"], rnd["median_pieces"][:, j], "o-", ms=3, label=f"width {w}")
-    a2.set_yscale("log")
-    a2.set_xlabel("depth")
-    a2.set_ylabel("pieces (median)")
-    a2.set_title("no exponential growth with depth")
-    for ax in (a1, a2):
-        ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    plotting.save(fig, out_dir / "random_nets.png")
-
+    plotting.save(PRG.pieces_vs_depth(saw["depths"], saw["pieces"], var["depths"],
+                                      {lab: var["_pieces"][i].T for i, lab in enumerate(var["labels"])},
+                                      f"perturbed sawtooth, {c.seeds} nets per point"),
+                  out_dir / "pieces_vs_depth.png")
+    plotting.save(PRG.random_nets(rnd, c.interval, c.init), out_dir / "random_nets.png")
     nets = R.udlbook_networks()
-    fig, axes = _panels(len(nets) + 1, 4)
-    for ax, (name, p) in zip(axes, nets.items()):
-        ax.plot(*_curve(R.pad_depth(p, 3), -1, 1), lw=1.2)
-        ax.set(xlim=(-1, 1), ylim=(-1, 1), aspect=1.0)
-        ax.set_title(f"{name}: {udl['pieces'][name]} pieces", fontsize=8)
-    ax = axes[len(nets)]
-    ax.semilogy(udl["copies"], udl["pieces_net2_of_net1_copies"], "o", label="exact count")
-    ax.semilogy(udl["copies"], [4 * 3 ** n for n in udl["copies"]], "k--", lw=1, label="$4 \\cdot 3^N$")
-    ax.set(xlabel="copies N of net1", title="net2(net1(...net1(x)))")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    plotting.save(fig, out_dir / "udlbook_composition.png")
+    x = _curve(R.pad_depth(nets["net1"], 3), -1, 1)[0]
+    copies = np.asarray(udl["copies"])
+    plotting.save(PU.composition(x, {name: _curve(R.pad_depth(p, 3), -1, 1)[1] for name, p in nets.items()},
+                                 udl["pieces"], copies, udl["pieces_net2_of_net1_copies"],
+                                 formula=(4.0 * 3.0 ** copies, "$4 \\cdot 3^N$")),
+                  out_dir / "udlbook_composition.png")
 
 
 def run(c: Config, out_dir, progress: bool = True) -> dict:

@@ -30,6 +30,7 @@ import numpy as np
 from experiments import _cli
 from jdl import plotting, sweep
 from jdl import rank as R
+from jdl.plotting import rank as PR
 from jdl.io import save_npz
 
 NAME = "low_rank_bias"
@@ -159,88 +160,14 @@ def summarize_trained(c: Config, res: dict) -> dict:
     return out
 
 
-def plot_init(c: Config, init: dict, res: dict, out_dir) -> None:
-    plt, depths = plotting.plt, init["depths"]
-    labels = {"relu": "ReLU MLP, Gram of embeddings", "linear": "linear MLP, Gram of embeddings",
-              "map": "linear MLP, end-to-end map"}
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for ax, key, ylabel in ((axes[0], "erank", r"effective rank $\exp H$"),
-                            (axes[1], "entropy", r"spectral entropy $H$ (Huh et al.)")):
-        plotting.curves(ax, depths, {labels[k]: init[k][key] for k in ("map", "linear", "relu")}, logx=True,
-                        logy=key == "erank")
-        ax.set_xlabel("depth")
-        ax.set_ylabel(ylabel)
-        ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8)
-    fig.suptitle(f"At initialisation: width {c.width}, {c.n_inputs} Gaussian inputs, {len(c.seeds)} seeds "
-                 "(median, IQR)")
-    fig.tight_layout()
-    plotting.save(fig, out_dir / "init_effective_rank.png")
-
-    show = [D for D in SPECTRUM_DEPTHS if D <= c.max_depth]
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4), sharey=True)
-    colors = plt.cm.viridis(np.linspace(0, 0.9, len(show)))
-    for ax, net in zip(axes, ("map", "linear", "relu")):
-        s = res[f"{net}_sigma"][0]  # seed 0, (D, k)
-        for D, col in zip(show, colors):
-            ax.semilogy(np.arange(1, s.shape[1] + 1), s[D - 1] / s[D - 1].sum(), color=col, label=f"depth {D}")
-        ax.set_title(labels[net], fontsize=10)
-        ax.set_xlabel("index i")
-        ax.grid(alpha=0.3, which="both")
-    axes[0].set_ylabel(r"$p_i = \sigma_i / \sum_j \sigma_j$")
-    axes[0].set_ylim(1e-8, 1.5)
-    axes[0].legend(fontsize=8)
-    fig.suptitle("Normalised singular-value spectra at initialisation (seed 0)")
-    fig.tight_layout()
-    plotting.save(fig, out_dir / "init_spectra.png")
-
-
-def plot_trained(c: Config, tr: dict, res: dict, out_dir) -> None:
-    plt, ranks = plotting.plt, np.asarray(c.ranks)
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    for ax, key, ylabel, logy in ((axes[0], "train_loss", "final train MSE", True),
-                                  (axes[1], "test_loss", "test MSE (1 = predicting 0)", True),
-                                  (axes[2], "erank", r"effective rank $\exp H$ of $W_L\cdots W_1$", False)):
-        plotting.curves(ax, ranks, {f"depth {D}": tr[key][:, i] for i, D in enumerate(c.train_depths)}, logx=True,
-                        logy=logy, marker="o", ms=3)
-        if key == "erank":
-            ax.plot(ranks, ranks, "k--", lw=1, label="target rank")
-        ax.set_xlabel("rank of the target W")
-        ax.set_ylabel(ylabel)
-        ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8)
-    fig.suptitle(f"Deep linear nets after {c.steps} steps of momentum SGD, best lr per (depth, rank); d={c.d}, "
-                 f"n_train={c.n_train}, {len(c.train_seeds)} seeds")
-    fig.tight_layout()
-    plotting.save(fig, out_dir / "trained_vs_rank.png")
-
-    best, _ = R.select_lr(res["train_loss"])
-    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5))
-    colors = plt.cm.viridis(np.linspace(0, 0.9, len(c.train_depths)))
-    steps = np.arange(res["train_curve"].shape[-1]) * c.eval_every
-    for col, j in enumerate((0, len(ranks) - 1)):
-        for i, (D, color) in enumerate(zip(c.train_depths, colors)):
-            s = res["sigma"][0, i, j, best[i, j]]
-            axes[0, col].semilogy(np.arange(1, len(s) + 1), s, "o-", ms=2, color=color, label=f"depth {D}")
-            plotting.curves(axes[1, col], steps, {f"depth {D}": res["train_curve"][:, i, j, best[i, j]]}, logy=True,
-                            color=color)
-        axes[0, col].set_title(f"learned map, target rank {ranks[j]} (seed 0)")
-        axes[0, col].set_xlabel("index i")
-        axes[0, col].set_ylabel(r"singular value $\sigma_i$")
-        axes[1, col].set_title(f"training MSE, target rank {ranks[j]}")
-        axes[1, col].set_xlabel("step")
-        for ax in axes[:, col]:
-            ax.grid(alpha=0.3, which="both")
-            ax.legend(fontsize=8)
-    fig.tight_layout()
-    plotting.save(fig, out_dir / "trained_spectra.png")
-
-
 def run(c: Config, out_dir, progress: bool = True) -> dict:
     res_init = init_sweep(c, out_dir, progress)
     init = summarize_init(c, res_init)
     save_npz(out_dir / "spectra.npz", **{k: v for k, v in res_init.items() if k.endswith("_sigma")})
-    plot_init(c, init, res_init, out_dir)
+    title = f"At initialisation: width {c.width}, {c.n_inputs} Gaussian inputs, {len(c.seeds)} seeds (median, IQR)"
+    plotting.save(PR.init_effective_rank(init, title), out_dir / "init_effective_rank.png")
+    plotting.save(PR.init_spectra(res_init, [D for D in SPECTRUM_DEPTHS if D <= c.max_depth]),
+                  out_dir / "init_spectra.png")
     for net in ("map", "linear", "relu"):
         r = init[net]
         print(f"init {net:6s}: exp(H) {r['erank_first']:.1f} at depth 1 -> {r['erank_last']:.2f} at depth "
@@ -248,7 +175,12 @@ def run(c: Config, out_dir, progress: bool = True) -> dict:
 
     res_tr, _ = train_sweep(c, out_dir, progress)
     tr = summarize_trained(c, res_tr)
-    plot_trained(c, tr, res_tr, out_dir)
+    title = (f"Deep linear nets after {c.steps} steps of momentum SGD, best lr per (depth, rank); d={c.d}, "
+             f"n_train={c.n_train}, {len(c.train_seeds)} seeds")
+    plotting.save(PR.trained_vs_rank(c.ranks, c.train_depths, tr, title), out_dir / "trained_vs_rank.png")
+    best, _ = R.select_lr(res_tr["train_loss"])
+    plotting.save(PR.trained_spectra(c.ranks, c.train_depths, res_tr, best, c.eval_every),
+                  out_dir / "trained_spectra.png")
     for i, D in enumerate(c.train_depths):
         print(f"depth {D}: " + " | ".join(
             f"r{r}: lr {tr['best_lr'][i, j]:.3g} train {tr['train_loss_median'][i, j]:.1e} test "

@@ -37,6 +37,7 @@ import numpy as np
 from experiments import _cli
 from jdl import plotting, sweep
 from jdl import splines as SP
+from jdl.plotting import splines as PS
 
 NAME = "spline_regimes"
 TARGETS = ("sin", "square", "random")
@@ -133,69 +134,6 @@ def _nearest(values, v) -> int:
     return int(np.argmin(np.abs(np.log(np.asarray(values)) - np.log(v))))
 
 
-def _fits_figure(c, x, ys, fit_stAL, si_AL, panels):
-    xs = np.linspace(-1, 1, fit_stAL.shape[-1])
-    fig, axes = plotting.plt.subplots(len(ys), len(panels), figsize=(4.2 * len(panels), 3.2 * len(ys)), squeeze=False)
-    for t, (name, y) in enumerate(ys.items()):
-        lin, cub = np.interp(xs, x, y), np.asarray(SP.natural_cubic_spline(x, y, xs))
-        for j, (_, label, i, k) in enumerate(panels):
-            ax = axes[t, j]
-            ax.plot(xs, lin, "k--", lw=1, label="linear interpolant")
-            ax.plot(xs, cub, "b:", lw=1.5, label="natural cubic spline")
-            for s in range(fit_stAL.shape[0]):
-                ax.plot(xs, fit_stAL[s, t, i, k], "r", lw=1, alpha=0.6, label="trained net" if s == 0 else None)
-            ax.plot(x, y, "ko", ms=4)
-            ax.set_title(f"{name}: {label}\n$\\alpha$={c.alphas[i]:g}, $\\lambda$={c.lambdas[k]:g}, "
-                         f"spline index {si_AL[t, i, k]:.2f}", fontsize=9)
-    axes[0, 0].legend(fontsize=7)
-    fig.tight_layout()
-    return fig
-
-
-def _heatmaps(c, names, rows):
-    fig, axes = plotting.plt.subplots(len(rows), len(names), figsize=(4.2 * len(names), 3.0 * len(rows)), squeeze=False)
-    for r, (label, v_tAL, vmin, vmax, cmap, mark) in enumerate(rows):
-        for t, name in enumerate(names):
-            ax = axes[r, t]
-            im = ax.imshow(v_tAL[t], origin="lower", aspect="auto", vmin=vmin, vmax=vmax, cmap=cmap)
-            for i, k in zip(*np.nonzero(mark[t])):
-                ax.text(k, i, "x", ha="center", va="center", color="k", fontsize=8)
-            ax.set_xticks(range(len(c.lambdas)), [f"{v:g}" for v in c.lambdas], fontsize=7, rotation=45)
-            ax.set_yticks(range(len(c.alphas)), [f"{v:g}" for v in c.alphas], fontsize=7)
-            ax.set_xlabel(r"$\lambda = \sigma_c / \sigma_{ab}$")
-            ax.set_ylabel(r"$\alpha$")
-            ax.set_title(f"{name}: {label}", fontsize=9)
-            fig.colorbar(im, ax=ax)
-    fig.suptitle("x: not converged (median train MSE > mse_tol) or every seed diverged", fontsize=9)
-    fig.tight_layout(rect=(0, 0, 1, 0.98))
-    return fig
-
-
-def _knots_figure(c, x, names, params0, params, panels):
-    fig, axes = plotting.plt.subplots(len(names), len(panels), figsize=(4.2 * len(panels), 2.8 * len(names)),
-                                      squeeze=False)
-    bins = np.linspace(-1.2, 1.2, 121)
-    for t, name in enumerate(names):
-        for j, (key, _, i, k) in enumerate(panels):
-            ax = axes[t, j]
-            # each unit weighted by its *final* slope mass in both: the units that shape the fit, before and after
-            w = np.abs(params["c"][:, t, i, k] * params["a"][:, t, i, k]).reshape(-1)
-            for p, tag, col in ((params0, "before", "0.6"), (params, "after", "C3")):
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    e = (-p["b"][:, t, i, k] / p["a"][:, t, i, k]).reshape(-1)
-                ok = np.isfinite(e) & np.isfinite(w)
-                ax.hist(e[ok], bins=bins, weights=w[ok] / max(w[ok].sum(), 1e-30), histtype="step", color=col,
-                        lw=1.5, label=f"{tag} training")
-            for xx in x:
-                ax.axvline(xx, color="k", lw=0.4, alpha=0.5)
-            ax.set_title(f"{name}: {key} ($\\alpha$={c.alphas[i]:g}, $\\lambda$={c.lambdas[k]:g})", fontsize=9)
-            ax.set_xlabel("knot $e_i = -b_i / a_i$")
-            ax.set_ylabel(r"share of final $\sum|c_i a_i|$")
-    axes[0, 0].legend(fontsize=7)
-    fig.tight_layout()
-    return fig
-
-
 def run(c: Config, out_dir, progress: bool = True) -> dict:
     x, ys = make_data(c)
     names = list(ys)
@@ -240,15 +178,18 @@ def run(c: Config, out_dir, progress: bool = True) -> dict:
                         for key, _, i, k in panels} for t, n in enumerate(names)},
         "loss_curves_seed0": {n: r["loss"][0, t] for t, n in enumerate(names)},
     }
-    plotting.save(_fits_figure(c, x, ys, r["fit"], mean["spline_index"], panels), out_dir / "fits.png")
+    xs = np.linspace(-1, 1, r["fit"].shape[-1])
+    refs = {n: (np.interp(xs, x, y), np.asarray(SP.natural_cubic_spline(x, y, xs))) for n, y in ys.items()}
+    plotting.save(PS.fits(x, ys, refs, r["fit"], mean["spline_index"], panels, c.alphas, c.lambdas),
+                  out_dir / "fits.png")
     mark = unconverged | bad.all(0)
     with np.errstate(divide="ignore", invalid="ignore"):
         rows = [("spline index (0 linear, 1 cubic)", mean["spline_index"], -0.5, 1.5, "coolwarm", mark),
                 ("knot shift (log10)", np.log10(np.maximum(mean["knot_shift"], 1e-6)), -4, 0.5, "viridis", mark),
                 (f"knot mass within {c.delta} of data", mean["knot_mass_near_data"], 0, 1, "magma", mark),
                 ("train MSE (log10)", np.log10(np.maximum(mean["train_mse"], 1e-30)), -10, 0, "viridis", mark)]
-    plotting.save(_heatmaps(c, names, rows), out_dir / "spline_index.png")
-    plotting.save(_knots_figure(c, x, names, p0, p1, panels[:2]), out_dir / "knots.png")
+    plotting.save(PS.heatmaps(names, rows, c.alphas, c.lambdas), out_dir / "spline_index.png")
+    plotting.save(PS.knots(x, names, p0, p1, panels[:2], c.alphas, c.lambdas), out_dir / "knots.png")
     for n in names:
         g = res["regimes"][n]
         print(f"{n:7s} " + "  ".join(f"{k}: index {v['spline_index']:.2f}, knot shift {v['knot_shift']:.3f}, "

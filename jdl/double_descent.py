@@ -24,9 +24,10 @@ from jdl.data import Dataset, label_noise
 from jdl.train import make_train
 
 __all__ = ["member_features", "noisy_labels", "closed_form_sweep", "hessian_top", "make_sgd_member",
-           "peak_ratio"]
+           "peak_ratio", "FITS"]
 
 _V_TAG, _TRAIN_TAG, _NOISE_TAG = 0, 1, 2
+FITS = ("assignment", "min_norm")  # ridge lambd past the threshold (as the assignment); lambd -> 0
 
 
 def member_features(key: jax.Array, data: Dataset, n_max: int, dtype=jnp.float32):
@@ -50,8 +51,8 @@ def _check_sizes(sizes) -> np.ndarray:
 
 
 def closed_form_sweep(data: Dataset, seeds: Sequence[int], sizes: Sequence[int], *, lambd: float = 0.01,
-                      noise: float = 0.0, block: int = 32, chunk_size: int | None = None,
-                      checkpoint_dir=None, progress: bool = True) -> dict:
+                      noise: float = 0.0, fits: Sequence[str] = FITS, block: int = 32,
+                      chunk_size: int | None = None, checkpoint_dir=None, progress: bool = True) -> dict:
     """Closed-form fits of every requested size x seed, in float64.
 
     Two fits per size:
@@ -72,28 +73,32 @@ def closed_form_sweep(data: Dataset, seeds: Sequence[int], sizes: Sequence[int],
       sizes: strictly increasing frequency counts ``N``.
       lambd: ridge parameter of the assignment fit past the threshold (``>= 0``).
       noise: fraction of training labels flipped (label noise).
+      fits: which of ``FITS`` to compute (past the threshold each costs one Cholesky per size).
       block: sizes per member on the dual path (every-``N`` sweeps).
       chunk_size, checkpoint_dir, progress: see :func:`jdl.sweep.map_members`.
 
     Returns:
-      ``{"n_features": (K,), "assignment": {...}, "min_norm": {...}}`` where each fit holds
+      ``{"n_features": (K,), <fit>: {...} for each requested fit}`` where each fit holds
       ``train_mse``, ``test_mse``, ``coef_norm`` of shape ``(S, K)``.
     """
     sizes = _check_sizes(sizes)
     if lambd < 0:
         raise ValueError(f"lambd: must be >= 0, got {lambd}")
+    fits = tuple(fits)
+    if not fits or any(f not in FITS for f in fits) or len(set(fits)) != len(fits):
+        raise ValueError(f"fits: expected distinct names from {FITS}, got {fits}")
     if block < 1:
         raise ValueError(f"block: must be >= 1, got {block}")
     keys = sweep.seed_keys(seeds)
     S, n = keys.shape[0], data.n_train
     n_max = int(sizes[-1])
     under, over = sizes[2 * sizes <= n], sizes[2 * sizes > n]
-    fingerprint = f"closed_form|{sizes.tolist()}|{lambd}|{noise}|{block}|{n}"
+    fingerprint = f"closed_form|{sizes.tolist()}|{lambd}|{noise}|{block}|{n}|{fits}"
     out = {"n_features": sizes}
     with jax.enable_x64(True):
         ds = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float64), data)
-        fits = {name: {k: np.full((S, len(sizes)), np.nan) for k in ("train_mse", "test_mse", "coef_norm")}
-                for name in ("assignment", "min_norm")}
+        results = {name: {k: np.full((S, len(sizes)), np.nan) for k in ("train_mse", "test_mse", "coef_norm")}
+                   for name in fits}
         if under.size:
             p_under = int(2 * under[-1])
 
@@ -105,10 +110,10 @@ def closed_form_sweep(data: Dataset, seeds: Sequence[int], sizes: Sequence[int],
             res = sweep.map_members(fit_under, keys, progress=False, desc="least squares")
             cols = 2 * under - 1
             for name in fits:
-                for k in fits[name]:
-                    fits[name][k][:, : under.size] = getattr(res, k)[:, cols]
+                for k in results[name]:
+                    results[name][k][:, : under.size] = getattr(res, k)[:, cols]
         if over.size:
-            lambdas = jnp.asarray([lambd, 0.0], jnp.float64)
+            lambdas = jnp.asarray([{"assignment": lambd, "min_norm": 0.0}[f] for f in fits], jnp.float64)
             start0 = int(over[0]) - 1
             consecutive = bool(np.all(np.diff(over) == 1))
             if consecutive:
@@ -130,10 +135,10 @@ def closed_form_sweep(data: Dataset, seeds: Sequence[int], sizes: Sequence[int],
                                     checkpoint_dir=checkpoint_dir, fingerprint=fingerprint,
                                     progress=progress, desc="dual ridge path")
             for k in ("train_mse", "test_mse", "coef_norm"):
-                v = getattr(res, k).reshape(S, n_blocks * len(offsets), 2)[:, : over.size]
-                fits["assignment"][k][:, under.size:] = v[..., 0]
-                fits["min_norm"][k][:, under.size:] = v[..., 1]
-    out.update(fits)
+                v = getattr(res, k).reshape(S, n_blocks * len(offsets), len(fits))[:, : over.size]
+                for i, name in enumerate(fits):
+                    results[name][k][:, under.size:] = v[..., i]
+    out.update(results)
     return out
 
 

@@ -181,8 +181,9 @@ def dual_ridge_path(phi_nP: Array, y_n: Array, phi_test_mP: Array, y_test_m: Arr
     ``lambd = 0`` the minimum-norm interpolant when ``2N >= n``). ``K`` is built once for ``start``
     frequencies; a ``lax.scan`` then adds at most ``max_width`` new frequencies per step (rank ``2w``
     updates) and factorises only at the steps where a requested size ends. That flag is the same
-    for every vmapped member, so ``lax.cond`` stays a real branch under ``vmap``. The whole path
-    costs about one ``n x n x 2 N_max`` product plus one Cholesky per size and ``lambd``.
+    for every vmapped member, so ``lax.cond`` stays a real branch under ``vmap``. Test predictions
+    use the primal coefficients (``Phi_test a_N``, ``O((n + m) P)``) rather than a test kernel, so
+    the whole path costs about one ``n x n x 2 N_max`` product plus one Cholesky per size and ``lambd``.
 
     Args:
       phi_nP: ``(n, P_max)`` training features of all frequencies (interleaved cos/sin).
@@ -203,40 +204,39 @@ def dual_ridge_path(phi_nP: Array, y_n: Array, phi_test_mP: Array, y_test_m: Arr
     if not offsets or any(b <= a for a, b in zip((0,) + offsets, offsets)):
         raise ValueError(f"offsets: must be strictly increasing positive ints, got {offsets}")
     n, P = phi_nP.shape
-    m = phi_test_mP.shape[0]
     if isinstance(start, int):  # static: only the first 2*start columns enter the product
-        phi0, phi0_t = phi_nP[:, : 2 * start], phi_test_mP[:, : 2 * start]
+        phi0 = phi_nP[:, : 2 * start]
     else:
         start = jnp.asarray(start).astype(jnp.int32)
-        keep = (jnp.arange(P, dtype=jnp.int32) < 2 * start).astype(phi_nP.dtype)
-        phi0, phi0_t = phi_nP * keep, phi_test_mP * keep
-    K0, Kt0 = phi0 @ phi0.T, phi0_t @ phi0.T
+        phi0 = phi_nP * (jnp.arange(P, dtype=jnp.int32) < 2 * start).astype(phi_nP.dtype)
+    K0 = phi0 @ phi0.T
     idx, solve_flags, out_steps = _segment_schedule(offsets, min(max_width, offsets[-1]))
+    count = start + jnp.asarray(np.cumsum((idx >= 0).sum(axis=1)), jnp.int32)  # frequencies in K after each step
     freq = start + jnp.asarray(idx)  # (steps, w) absolute frequency index; padding and overflow -> zero column
     freq = jnp.where((idx >= 0) & (freq < P // 2), freq, P // 2)
     cols = jnp.stack([2 * freq, 2 * freq + 1], axis=-1).reshape(idx.shape[0], -1)
-    zero = jnp.zeros((n, 2), phi_nP.dtype), jnp.zeros((m, 2), phi_nP.dtype)
-    phi_pad, phi_pad_t = jnp.concatenate([phi_nP, zero[0]], 1), jnp.concatenate([phi_test_mP, zero[1]], 1)
+    phi_pad = jnp.concatenate([phi_nP, jnp.zeros((n, 2), phi_nP.dtype)], 1)
     eye = jnp.eye(n, dtype=phi_nP.dtype)
     L = lambdas_L.shape[0]
 
-    def solve(lambd, K, Kt):
+    def solve(lambd, K, mask_P):
         alpha = cho_solve(cho_factor(K + lambd * eye, lower=True), y_n)
         fit = K @ alpha
-        return (jnp.mean((fit - y_n) ** 2), jnp.mean((Kt @ alpha - y_test_m) ** 2),
+        a_P = (alpha @ phi_nP) * mask_P
+        return (jnp.mean((fit - y_n) ** 2), jnp.mean((phi_test_mP @ a_P - y_test_m) ** 2),
                 jnp.sqrt(jnp.maximum(alpha @ fit, 0.0)))
 
-    def step(carry, xs):
-        K, Kt = carry
-        c, flag = xs
-        B, Bt = phi_pad[:, c], phi_pad_t[:, c]
-        K, Kt = K + B @ B.T, Kt + Bt @ B.T
+    def step(K, xs):
+        c, flag, k = xs
+        B = phi_pad[:, c]
+        K = K + B @ B.T
+        mask_P = (jnp.arange(P, dtype=jnp.int32) < 2 * k).astype(phi_nP.dtype)
         nan = jnp.full((L,), jnp.nan, phi_nP.dtype)
-        out = jax.lax.cond(flag, lambda: jax.vmap(solve, (0, None, None))(lambdas_L, K, Kt),
+        out = jax.lax.cond(flag, lambda: jax.vmap(solve, (0, None, None))(lambdas_L, K, mask_P),
                            lambda: (nan, nan, nan))
-        return (K, Kt), out
+        return K, out
 
-    _, (tr, te, nrm) = jax.lax.scan(step, (K0, Kt0), (cols, jnp.asarray(solve_flags)))
+    _, (tr, te, nrm) = jax.lax.scan(step, K0, (cols, jnp.asarray(solve_flags), count))
     return PathMetrics(train_mse=tr[out_steps], test_mse=te[out_steps], coef_norm=nrm[out_steps])
 
 

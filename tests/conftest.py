@@ -1,8 +1,13 @@
 """Test set-up: CPU only, strict dtype promotion, a fresh key per test."""
 import os
+from pathlib import Path
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# A persistent XLA cache shared by the xdist workers and by the subprocesses and notebook kernels
+# they start (the environment is inherited): experiments and notebooks compile the same programs.
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(Path(__file__).resolve().parent.parent / ".pytest_cache" / "jax"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
 
 import jax  # noqa: E402
 import pytest  # noqa: E402

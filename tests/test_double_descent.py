@@ -63,6 +63,10 @@ def test_same_seed_same_numbers(ds):
     b = DD.closed_form_sweep(ds, [5], [10, 449, 600], progress=False)
     for fit in ("assignment", "min_norm"):
         np.testing.assert_array_equal(a[fit]["test_mse"], b[fit]["test_mse"])
+    # one fit alone (half the Choleskys past the threshold) gives that fit's numbers
+    only = DD.closed_form_sweep(ds, [5], [10, 449, 600], fits=("min_norm",), progress=False)
+    assert set(only) == {"n_features", "min_norm"}
+    np.testing.assert_allclose(only["min_norm"]["test_mse"], a["min_norm"]["test_mse"], rtol=1e-10)
 
 
 def test_bad_sizes_raise(ds):
@@ -72,6 +76,8 @@ def test_bad_sizes_raise(ds):
         DD.closed_form_sweep(ds, [0], [5], lambd=-1.0)
     with pytest.raises(ValueError, match="seeds"):
         DD.closed_form_sweep(ds, [], [5])
+    with pytest.raises(ValueError, match="fits"):
+        DD.closed_form_sweep(ds, [0], [5], fits=("ridge",))
 
 
 def test_sgd_masked_member_equals_unpadded_model(ds):

@@ -1,4 +1,8 @@
-"""Figure helpers: arrays in, matplotlib ``Figure`` out. No computation beyond summaries of seeds."""
+"""Figure helpers: arrays in, matplotlib ``Figure`` out. No computation beyond summaries of seeds.
+
+The shared helpers live here; figures specific to one study live in submodules
+(``jdl.plotting.<topic>``), imported explicitly by the experiments that draw them.
+"""
 from __future__ import annotations
 
 from typing import Mapping, Sequence
@@ -10,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-__all__ = ["seed_band", "curves", "double_descent", "training_curves", "save"]
+__all__ = ["seed_band", "curves", "grid", "double_descent", "training_curves", "save"]
 
 
 def seed_band(values_sk: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -36,6 +40,23 @@ def curves(ax, x: np.ndarray, ys: Mapping[str, np.ndarray], *, logx=False, logy=
     if logy:
         ax.set_yscale("log")
     return ax
+
+
+def grid(n: int, ncols: int, size=(3.2, 2.9), share: bool = False):
+    """A figure with ``n`` visible axes on a ``ceil(n / ncols) x ncols`` grid: ``(fig, [ax, ...])``.
+
+    >>> fig, axes = grid(5, 3)
+    >>> len(axes), sum(ax.get_visible() for ax in fig.axes)
+    (5, 5)
+    >>> plt.close(fig)
+    """
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False,
+                             sharex=share, sharey=share)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat)[:n]
 
 
 def double_descent(ratio: np.ndarray, panels: Sequence[tuple[str, Mapping[str, np.ndarray], bool]], *,
