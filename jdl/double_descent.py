@@ -93,25 +93,27 @@ def closed_form_sweep(data: Dataset, seeds: Sequence[int], sizes: Sequence[int],
     S, n = keys.shape[0], data.n_train
     n_max = int(sizes[-1])
     under, over = sizes[2 * sizes <= n], sizes[2 * sizes > n]
-    fingerprint = f"closed_form|{sizes.tolist()}|{lambd}|{noise}|{block}|{n}|{fits}"
+    fingerprint = f"closed_form/v2|{sizes.tolist()}|{lambd}|{noise}|{block}|{n}|{fits}"
     out = {"n_features": sizes}
     with jax.enable_x64(True):
         ds = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float64), data)
         results = {name: {k: np.full((S, len(sizes)), np.nan) for k in ("train_mse", "test_mse", "coef_norm")}
                    for name in fits}
-        if under.size:
-            p_under = int(2 * under[-1])
+        p_under = int(2 * under[-1]) if under.size else 0
 
-            def fit_under(key):
-                phi, phi_t = member_features(key, ds, n_max, jnp.float64)
-                y = noisy_labels(key, ds.y_train, noise)
-                return F.prefix_least_squares(phi[:, :p_under], y, phi_t[:, :p_under], ds.y_test)
+        def seed_data(key):
+            phi, phi_t = member_features(key, ds, n_max, jnp.float64)
+            return phi, phi_t, noisy_labels(key, ds.y_train, noise)
 
-            res = sweep.map_members(fit_under, keys, progress=False, desc="least squares")
-            cols = 2 * under - 1
+        def least_squares(phi, phi_t, y):
+            return F.prefix_least_squares(phi[:, :p_under], y, phi_t[:, :p_under], ds.y_test)
+
+        def store_under(res):
             for name in fits:
                 for k in results[name]:
-                    results[name][k][:, : under.size] = getattr(res, k)[:, cols]
+                    results[name][k][:, : under.size] = getattr(res, k)[:, 2 * under - 1]
+
+        merged = False
         if over.size:
             lambdas = jnp.asarray([{"assignment": lambd, "min_norm": 0.0}[f] for f in fits], jnp.float64)
             start0 = int(over[0]) - 1
@@ -122,22 +124,29 @@ def closed_form_sweep(data: Dataset, seeds: Sequence[int], sizes: Sequence[int],
                 starts = start0 + block * np.arange(n_blocks)
             else:
                 n_blocks, offsets, starts = 1, tuple(int(o) for o in over - start0), np.asarray([start0])
+            # one member per seed: it computes the seed's features once for both paths
+            merged = n_blocks == 1 and under.size > 0
             item_keys = jnp.repeat(keys, n_blocks, axis=0)
             item_starts = np.tile(starts, S)
 
             def fit_over(item):
                 key, start = item
-                phi, phi_t = member_features(key, ds, n_max, jnp.float64)
-                y = noisy_labels(key, ds.y_train, noise)
-                return F.dual_ridge_path(phi, y, phi_t, ds.y_test, start, offsets, lambdas)
+                phi, phi_t, y = seed_data(key)
+                dual = F.dual_ridge_path(phi, y, phi_t, ds.y_test, start, offsets, lambdas)
+                return dual, (least_squares(phi, phi_t, y) if merged else None)
 
-            res = sweep.map_members(fit_over, (item_keys, item_starts), chunk_size=chunk_size,
-                                    checkpoint_dir=checkpoint_dir, fingerprint=fingerprint,
-                                    progress=progress, desc="dual ridge path")
+            res, res_under = sweep.map_members(fit_over, (item_keys, item_starts), chunk_size=chunk_size,
+                                               checkpoint_dir=checkpoint_dir, fingerprint=fingerprint,
+                                               progress=progress, desc="dual ridge path")
             for k in ("train_mse", "test_mse", "coef_norm"):
                 v = getattr(res, k).reshape(S, n_blocks * len(offsets), len(fits))[:, : over.size]
                 for i, name in enumerate(fits):
                     results[name][k][:, under.size:] = v[..., i]
+            if merged:
+                store_under(res_under)
+        if under.size and not merged:
+            store_under(sweep.map_members(lambda key: least_squares(*seed_data(key)), keys, progress=False,
+                                          desc="least squares"))
     out.update(results)
     return out
 
