@@ -92,13 +92,15 @@ def get_config(quick: bool = False) -> Config:
 
 
 def init_sweep(c: Config, out_dir, progress: bool) -> dict:
-    """Effective ranks at init for depths 1..max_depth x seeds: arrays (S, D) and spectra (S, D, k)."""
-    depths = np.arange(1, c.max_depth + 1)
-    f = functools.partial(R.init_ranks, max_depth=c.max_depth, width=c.width, n=c.n_inputs)
+    """Effective ranks at init for depths 1..max_depth x seeds: arrays (S, D) and spectra (S, D, k).
+
+    One member per seed records every depth in one scan over the layers (depth D is a prefix).
+    """
+    f = functools.partial(R.init_ranks_by_depth, max_depth=c.max_depth, width=c.width, n=c.n_inputs)
     ckpt = out_dir / "checkpoints" / "init" if c.checkpoint else None
-    return sweep.run(lambda key, hp: f(key, hp["depth"]), c.seeds, {"depth": depths}, chunk_size=jax.device_count(),
-                     checkpoint_dir=ckpt, progress=progress, desc="init ranks",
-                     fingerprint=f"{c.max_depth}|{c.width}|{c.n_inputs}")
+    return sweep.map_members(f, sweep.seed_keys(c.seeds), chunk_size=jax.device_count(), checkpoint_dir=ckpt,
+                             progress=progress, desc="init ranks",
+                             fingerprint=f"by_depth|{c.max_depth}|{c.width}|{c.n_inputs}")
 
 
 def train_sweep(c: Config, out_dir, progress: bool) -> tuple[dict, dict]:

@@ -35,7 +35,8 @@ from jdl.train import make_train
 Array = jax.Array
 
 __all__ = ["spectrum", "spectral_entropy", "effective_rank", "effective_rank_of", "init_stack",
-           "masked_product", "masked_forward", "deep_linear", "init_ranks", "low_rank_target",
+           "masked_product", "masked_forward", "deep_linear", "init_ranks", "init_ranks_by_depth",
+           "low_rank_target",
            "regression_data", "make_regression_member", "select_lr"]
 
 
@@ -204,6 +205,39 @@ def init_ranks(key: Array, depth, *, max_depth: int, width: int, n: int) -> dict
     return {**_measures("map", spectrum(masked_product(w_lww, depth))),
             **_measures("linear", spectrum(phi_lin, gram=True)),
             **_measures("relu", spectrum(phi_relu, gram=True))}
+
+
+def init_ranks_by_depth(key: Array, *, max_depth: int, width: int, n: int) -> dict[str, Array]:
+    """:func:`init_ranks` for every depth ``1..max_depth`` at once: one scan records each depth.
+
+    The networks of all depths share one stack (depth ``D`` is the first ``D`` layers), so a single
+    ``lax.scan`` over the layers carries the end-to-end product and both embeddings and measures
+    them after every layer: ``max_depth`` layer applications instead of ``max_depth^2`` for a vmap
+    of :func:`init_ranks` over depths (same draws, same numbers up to float rounding).
+
+    Returns:
+      The fields of :func:`init_ranks` with a leading depth axis (row ``D - 1`` is depth ``D``).
+
+    >>> r = init_ranks_by_depth(jax.random.key(0), max_depth=4, width=8, n=16)
+    >>> r["relu_erank"].shape, r["relu_sigma"].shape
+    ((4,), (4, 8))
+    """
+    w_lww = init_stack(jax.random.fold_in(key, 0), max_depth, width)
+    x_nd = jax.random.normal(jax.random.fold_in(key, 1), (n, width))
+    relu = nn.activation("relu")
+
+    def layer(carry, w):
+        m, h_lin, h_relu = carry
+        m, h_lin = w @ m, h_lin @ w.T  # rows of h are examples: (W h)^T = h^T W^T
+        h_relu = relu.apply((), h_relu @ (jnp.sqrt(2.0) * w).T)
+        return (m, h_lin, h_relu), (m, h_lin, h_relu)
+
+    eye = jnp.eye(width, dtype=w_lww.dtype)
+    m_l, lin_l, relu_l = jax.lax.scan(layer, (eye, x_nd, x_nd), w_lww)[1]
+    # the spectra are batched over depths after the scan (one batched decomposition, not max_depth calls)
+    return {**_measures("map", jax.vmap(spectrum)(m_l)),
+            **_measures("linear", jax.vmap(lambda h: spectrum(h, gram=True))(lin_l)),
+            **_measures("relu", jax.vmap(lambda h: spectrum(h, gram=True))(relu_l))}
 
 
 def low_rank_target(key: Array, d: int, rank) -> Array:

@@ -128,6 +128,13 @@ def test_init_effective_rank_falls_with_depth_faster_for_relu():
     # a depth member alone gives the same numbers as inside the sweep (members never interact)
     alone = R.init_ranks(jax.random.key(1), 4, max_depth=16, width=32, n=64)
     np.testing.assert_allclose(alone["relu_erank"], out["relu_erank"][1, 1], rtol=1e-4)
+    # one recording scan over the layers gives every depth's numbers at once
+    by_depth = jax.jit(jax.vmap(functools.partial(R.init_ranks_by_depth, max_depth=16, width=32, n=64)))(
+        sweep.seed_keys([0, 1, 2]))
+    chex.assert_shape(by_depth["relu_sigma"], (3, 16, 32))
+    for k in ("map", "linear", "relu"):
+        np.testing.assert_allclose(by_depth[f"{k}_erank"][:, depths - 1], out[f"{k}_erank"], rtol=1e-4)
+        np.testing.assert_allclose(by_depth[f"{k}_sigma"][:, depths - 1], out[f"{k}_sigma"], rtol=1e-3, atol=1e-5)
 
 
 @pytest.fixture(scope="module")

@@ -90,9 +90,8 @@ def run(quick: bool, baselines: bool, progress: bool = True) -> list[dict]:
     # 1. effective rank at init, every depth x seed (Huh Fig. 2)
     L, width, n, seeds = (16, 32, 64, 2) if quick else (64, 128, 256, 5)
     depths = np.arange(1, L + 1)
-    f = functools.partial(R.init_ranks, max_depth=L, width=width, n=n)
-    res, run_s, compile_s = timed(lambda: sweep.run(lambda k, h: f(k, h["depth"]), range(seeds), {"depth": depths},
-                                                    progress=False))
+    f = functools.partial(R.init_ranks_by_depth, max_depth=L, width=width, n=n)  # every depth in one layer scan
+    res, run_s, compile_s = timed(lambda: sweep.map_members(f, sweep.seed_keys(range(seeds)), progress=False))
     members = L * seeds
     case = {"case": f"init_erank_depth1-{L}_x_{seeds}_seeds", "members": members, "width": width, "n_inputs": n,
             "jdl_s": run_s, "jdl_compile_s": compile_s, "jdl_members_per_s": round(members / run_s, 1),
