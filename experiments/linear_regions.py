@@ -30,6 +30,7 @@ from experiments import _cli
 from experiments.benchmark import timed
 from jdl import plotting, sweep
 from jdl import regions as R
+from jdl import shallow as S
 from jdl.plotting import regions as PRG
 from jdl.plotting import udl as PU
 
@@ -181,7 +182,7 @@ def random_nets(c: Config, progress: bool) -> dict:
 
 
 def udlbook(c: Config) -> dict:
-    nets = R.udlbook_networks()
+    nets = S.udlbook_networks()
     deep, net = [], nets["net1"]
     for _ in range(c.udl_copies):  # net2(net1(...net1(x))) with 1..udl_copies copies of net1
         deep.append(R.compose(net, nets["net2"]))
@@ -228,7 +229,7 @@ def figures(c: Config, saw: dict, var: dict, rnd: dict, udl: dict, out_dir) -> N
                                       f"perturbed sawtooth, {c.seeds} nets per point"),
                   out_dir / "pieces_vs_depth.png")
     plotting.save(PRG.random_nets(rnd, c.interval, c.init), out_dir / "random_nets.png")
-    nets = R.udlbook_networks()
+    nets = S.udlbook_networks()
     x = _curve(R.pad_depth(nets["net1"], 3), -1, 1)[0]
     copies = np.asarray(udl["copies"])
     plotting.save(PU.composition(x, {name: _curve(R.pad_depth(p, 3), -1, 1)[1] for name, p in nets.items()},

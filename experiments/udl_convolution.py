@@ -34,6 +34,13 @@ from jdl.plotting import udl_geometry as P
 
 NAME = "udl_convolution"
 DTYPES = {"float32": jnp.float32, "float64": jnp.float64}
+GRID_BATCH = (2, 3, 11, 9)  # the agreement grid's random batch (B, C, H, W), convolved with 4 kernels
+
+
+def _grid_configs(c: Config) -> list[tuple[int, int, int, int]]:
+    """The (kernel, stride, pad, dilation) configurations of the grid whose dilated kernel fits the padded batch."""
+    return [(k, s, p, d) for k in c.kernel_sizes for s in c.strides for p in c.pads for d in c.dilations
+            if min(C.output_size(n, k, stride=s, pad=p, dilation=d) for n in GRID_BATCH[2:]) >= 1]
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,12 @@ class Config:
             raise ValueError(f"demo_size: need at least 3 pixels for a 3x3 kernel, got {self.demo_size}")
         if self.timing_batch < 0:
             raise ValueError(f"timing_batch: must be >= 0, got {self.timing_batch}")
+        if self.seed < 0:
+            raise ValueError(f"seed: must be >= 0 (np.random.seed), got {self.seed}")
+        if not _grid_configs(self):
+            raise ValueError(f"kernel_sizes: no (kernel, stride, pad, dilation) configuration fits the "
+                             f"{GRID_BATCH[2]}x{GRID_BATCH[3]} grid image (kernels {self.kernel_sizes}, "
+                             f"pads {self.pads}, dilations {self.dilations})")
 
 
 def get_config(quick: bool = False) -> Config:
@@ -100,16 +113,17 @@ def gradient_check(c: Config, dtype) -> dict:
 
 
 def agreement_grid(c: Config, dtype) -> list[dict]:
-    """Every (stride, pad, dilation, kernel) of the config on a random (2, 3, 11, 9) batch with 4 kernels."""
+    """Every fitting (stride, pad, dilation, kernel) of the config on a random (2, 3, 11, 9) batch with 4 kernels."""
     rng = np.random.default_rng(c.seed)
-    x = jnp.asarray(rng.normal(size=(2, 3, 11, 9)), dtype)
+    x = jnp.asarray(rng.normal(size=GRID_BATCH), dtype)
+    fits = set(_grid_configs(c))
     rows = []
     for k in c.kernel_sizes:
-        w = jnp.asarray(rng.normal(size=(4, 3, k, k)), dtype)
+        w = jnp.asarray(rng.normal(size=(4, GRID_BATCH[1], k, k)), dtype)  # for every k, fitting or not: one stream
         for s in c.strides:
             for p in c.pads:
                 for d in c.dilations:
-                    if min(C.output_size(n, k, stride=s, pad=p, dilation=d) for n in x.shape[2:]) < 1:
+                    if (k, s, p, d) not in fits:
                         continue  # the dilated kernel does not fit
                     hand = C.conv2d(x, w, stride=s, pad=p, dilation=d)
                     ref = C.conv2d_lax(x, w, stride=s, pad=p, dilation=d)

@@ -78,14 +78,6 @@ def _pdf_checks(problem: str, dt) -> dict:
             for k in range(3)}
 
 
-def _outputs(net, x, kind):
-    """Model outputs ``(n, K)`` and what the notebook plots: ``(mean, -)``, or probabilities."""
-    out = S.forward_columns(net, x[None]).T
-    if kind == "gaussian":
-        return out, out
-    return out, (jax.nn.sigmoid(out) if kind == "bernoulli" else jax.nn.softmax(out, axis=-1))
-
-
 @partial(jax.jit, static_argnames=("problem",))
 def _study(net, x, y, x_model, beta_values, sigma_values, surf_a, surf_b, *, problem):
     """Everything numeric of one Loss notebook (and the surface), one compiled program."""
@@ -95,12 +87,12 @@ def _study(net, x, y, x_model, beta_values, sigma_values, surf_a, surf_b, *, pro
     res = {"checks": {**_pdf_checks(problem, dt), **S.fit_stats(net, x, y, kind=kind, sigma=sigma)},
            "beta_scan": S.grid_search(net, x, y, {"beta_1[0,0]": beta_values}, kind=kind, sigma=sigma)}
     best = S.set_entry(net, "beta_1[0,0]", beta_values[jnp.argmin(res["beta_scan"]["nll"])])
-    res["model"] = _outputs(net, x_model, kind)
-    res["model_best"] = _outputs(best, x_model, kind)
+    res["model"] = S.predict(net, x_model, kind=kind)
+    res["model_best"] = S.predict(best, x_model, kind=kind)
     if kind == "gaussian":  # the notebook fixes beta_1 = 0.27 (its best) and scans sigma
         fixed = S.set_entry(net, "beta_1[0,0]", nb["sigma_scan_beta_1"])
         res["sigma_scan"] = S.grid_search(fixed, x, y, {"sigma": sigma_values}, kind=kind)
-        res["model_sigma"] = _outputs(fixed, x_model, kind)
+        res["model_sigma"] = S.predict(fixed, x_model, kind=kind)
     second = SURFACES[problem][0]
     res["surface"] = S.grid_search(net, x, y, {"beta_1[0,0]": surf_a, second: surf_b}, kind=kind, sigma=sigma)
     return res

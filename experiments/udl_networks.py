@@ -4,12 +4,13 @@
     python -m experiments.udl_networks           # finer parameter grids, 6 stacked copies
 
 Shallow: the notebook's 1-3-1 net (theta_10 = 0.3 ... phi_3 = 7.0) with every stage of Fig. 3.3, its
-least-squares loss on the 20 training points (the notebook prints "Loss = 9.385"), the steep sigmoid and
-linear activations, the 2-input net, and the notebook's eight "predict what happens" questions as
-parameter variants. jdl extends the hand-tuning: all variants in one vmapped evaluation with exact
-piece counts (jdl.regions), the loss over a grid of phi_0 (the notebook's tip) as one vmapped call,
-the least-squares output layer (one linear solve: below the notebook's hand-tuned best of 0.181), and
-a map of the piece count on [0, 1] over (theta_10, theta_20), one vmapped count for the whole grid.
+least-squares loss on the 20 training points (9.385: the notebook prints "Loss = %3.3f" of a TODO, so
+this is the filled-in value), the steep sigmoid and linear activations, the 2-input net, and the
+notebook's eight "predict what happens" questions as parameter variants. jdl extends the hand-tuning:
+all variants in one vmapped evaluation with exact piece counts (jdl.regions), the loss over a grid of
+phi_0 (the notebook's tip) as one vmapped call, the least-squares output layer (one linear solve:
+below the notebook's hand-tuned best of 0.181), and a map of the piece count on [0, 1] over
+(theta_10, theta_20), one vmapped count for the whole grid.
 
 Deep: net1 and net2 (the notebook's parameters), their compositions as the notebook varies them, and
 net2(net1(...net1(x))) with N copies: 4 x 3^N linear pieces on [-1, 1] (each of net1's 3 pieces sweeps
@@ -99,7 +100,7 @@ def _shallow_arrays(net, sig, net2, X, Y, x, phi0, variants, x1, x2):
     # the notebook's tip: phi_0 (= beta_1 in matrix form) over a grid, one vmapped evaluation
     sse = S.grid_search(book, X, Y, {"beta_1[0,0]": phi0}, kind="gaussian", sigma=1.0)["sum_of_squares"]
     phi_ls = S.fit_output_layer(X, Y, net["theta"])
-    loss_ls = jnp.sum((S.forward_1_1_3(X, phi_ls, net["theta"]).y - Y) ** 2)
+    loss_ls = S.fit_stats(S.matrix_form(phi_ls, net["theta"]), X, Y, kind="gaussian", sigma=1.0)["sum_of_squares"]
     acts = {"ReLU (notebook parameters)": trace.y,
             "sigmoid 1/(1+exp(-10z))": S.forward_1_1_3(x, **sig, activation="sigmoid10").y,
             "linear a=0, b=1": S.forward_1_1_3(x, **sig, activation="linear").y,
@@ -179,7 +180,7 @@ def _deep_arrays(stacked, n1, n2, x, xs, rnd, x_rand, *, cap):
 
 
 def deep(c: Config, dt) -> dict:
-    nets = R.udlbook_networks()
+    nets = S.udlbook_networks()
     chain, net = [], nets["net1"]
     for _ in range(c.copies):
         chain.append(R.compose(net, nets["net2"]))
@@ -246,7 +247,7 @@ def _fmt(a) -> str:
 def report(sh: dict, dp: dict) -> None:
     print("CM20315_Shallow")
     print(f"  least-squares loss, notebook parameters      {sh['least_squares_loss']:.3f}"
-          "   (notebook prints Loss = 9.385)")
+          "   (the notebook's TODO, filled in: 9.385)")
     g = sh["phi_0_grid"]
     print(f"  best phi_0 on the grid (one vmapped call)    {g['best_phi_0']:.3f}, loss {g['best_sum_of_squares']:.3f}")
     ls = sh["output_layer_least_squares"]

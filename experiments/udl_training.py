@@ -8,14 +8,16 @@ function; Training II's least-squares loss of the straight line (12.367 at (0.6,
 gradient (by hand, ``jax.grad``, finite differences) and 10 steps of gradient descent with line
 search from (1.6, -0.5); Training III's Gabor model (loss 16.419 at (0.6, -0.2)), its hand-derived
 gradient, 21 steps of descent with line search and with a fixed step 0.2 from (-1.5, 8.5), and SGD
-(batches of 5, step 0.8, ``np.random.seed(1)``) from (3.5, 6.5). Every descent is an optax
-optimiser in one ``lax.scan`` (``jdl.optim``), in float64.
+(batches of 5, step 0.8, ``np.random.seed(1)``) from (3.5, 6.5). Gradient descent with line search
+searches ``[0, 2]`` (Training III's ``max_dist = 2.0``; Training II's descent step is a TODO). Every
+descent is an optax optimiser in one ``lax.scan`` (``jdl.optim``), in float64.
 
 The vmapped extensions: both loss surfaces on the notebooks' grids in one call each; optax's zoom
 (strong Wolfe) and backtracking (Armijo) line searches next to the notebooks' bracketing search;
 fixed-step descent over a grid of learning rates (the notebook's "too large / too small" TODO);
 descent from a whole grid of starting points (the "wrong valley" TODO) with line search, fixed
-step, SGD and SGD with a step-decay schedule (the last TODO); SGD over seeds.
+step, SGD and SGD with a step-decay schedule (the last TODO); SGD over seeds (minibatches from
+``jax.random`` keys, ``--seed``).
 
 Expected: the line search answer 0.383 (loss 0.329; the narrow dip); GD with line search reaches
 loss 0.202 on the line (optimum 0.200, the zig-zag of exact line searches) and 0.78 on the Gabor
@@ -55,7 +57,8 @@ class Config:
     decay_every: int = field(default=10, metadata={"help": "step-decay schedule: halve the SGD step every k steps"})
     n_max_dist: int = field(default=41, metadata={"help": "initial brackets [0, max_dist] in the Training I sweep"})
     valley_loss: float = field(default=1.0, metadata={"help": "a Gabor fit below this loss is in the global valley"})
-    seed: int = field(default=0, metadata={"help": "NumPy seed of the SGD extensions' minibatches"})
+    seed: int = field(default=0, metadata={
+        "help": "jax.random.key seed of the extensions' SGD minibatches (the notebook's run keeps np.random.seed(1))"})
 
     def validate(self) -> None:
         for name in ("surface_coarsen", "start_steps", "lr_steps", "sgd_seeds", "decay_every"):
@@ -66,6 +69,8 @@ class Config:
                 raise ValueError(f"{name}: need >= 2 points, got {getattr(self, name)}")
         if not self.valley_loss > 0:
             raise ValueError(f"valley_loss: must be > 0, got {self.valley_loss}")
+        if self.seed < 0:
+            raise ValueError(f"seed: must be >= 0, got {self.seed}")
 
 
 def get_config(quick: bool = False) -> Config:
@@ -127,13 +132,12 @@ def _run(c: Config, out_dir) -> dict:
     lin_obj = lambda p: M.sum_squares(M.linear, p, x, y)  # noqa: E731
     zoom = optax.chain(optax.sgd(1.0), optax.scale_by_zoom_linesearch(40, curv_rtol=1e-6, initial_guess_strategy="one"))
     backtrack = optax.chain(optax.sgd(1.0), optax.scale_by_backtracking_linesearch(30, max_learning_rate=2.0))
-    X = jnp.stack([jnp.ones_like(x), x], 1)
-    lr_crit = 2 / jnp.linalg.eigvalsh(2 * X.T @ X)[-1]
+    lr_crit = M.linear_critical_lr(x)
     lin_lrs = jnp.geomspace(1e-3, 0.1, c.n_lrs)
 
     @jax.jit
     def training_ii(p0):
-        runs = {"gd_line_search": optim.descend(lin_obj, optim.gd_line_search(2.0), p0, lin.n_steps),
+        runs = {"gd_line_search": optim.descend(lin_obj, optim.gd_line_search(lin.max_dist), p0, lin.n_steps),
                 "zoom_line_search": optim.descend(lin_obj, zoom, p0, lin.n_steps),
                 "backtracking_line_search": optim.descend(lin_obj, backtrack, p0, lin.n_steps)}
         sweep = jax.vmap(lambda lr: optim.descend(lin_obj, optax.sgd(lr), p0, c.lr_steps).loss[-1])(lin_lrs)
@@ -158,22 +162,26 @@ def _run(c: Config, out_dir) -> dict:
         lr = lambda t: g.sgd_lr * jnp.where(decay, 0.5 ** (t // c.decay_every), 1.0)  # noqa: E731
         return optim.descend(gab_obj, optax.sgd(lr), p, batch_objective=gab_batch, batches=batches)
 
+    def batches(key, runs, n_steps):
+        """Minibatches of ``runs`` independent SGD runs like the notebook's: ``(runs, n_steps, sgd_batch)``."""
+        return jax.vmap(lambda k: optim.permutation_batches(k, n_steps, len(gx), g.sgd_batch))(
+            jax.random.split(key, runs))
+
     @jax.jit
-    def training_iii(p0, keyed):
-        runs = {"gd_line_search": optim.descend(gab_obj, optim.gd_line_search(2.0), p0, g.n_steps),
+    def training_iii(p0, key):
+        runs = {"gd_line_search": optim.descend(gab_obj, optim.gd_line_search(g.max_dist), p0, g.n_steps),
                 "gd_fixed_lr": optim.descend(gab_obj, optax.sgd(g.fixed_lr), p0, g.n_steps),
                 "zoom_line_search": optim.descend(gab_obj, zoom, p0, g.n_steps)}
         sweep = jax.vmap(lambda lr: optim.descend(gab_obj, optax.sgd(lr), p0, c.lr_steps).loss[-1])(gab_lrs)
         # SGD: the notebook's np.random.seed(1) batches first, then sgd_seeds JAX keys; constant and decaying steps
         nb = jnp.asarray(U.sgd_permutation_batches(g.sgd_steps, len(gx), g.sgd_batch, g.sgd_seed))
-        batches = jnp.concatenate([nb[None], keyed])
+        all_batches = jnp.concatenate([nb[None], batches(key, c.sgd_seeds, g.sgd_steps)])
         start = jnp.asarray(g.sgd_start)
-        sgd_runs = jax.vmap(lambda d: jax.vmap(lambda b: sgd(start, b, d))(batches))(jnp.asarray([False, True]))
+        sgd_runs = jax.vmap(lambda d: jax.vmap(lambda b: sgd(start, b, d))(all_batches))(jnp.asarray([False, True]))
         return runs, sweep, sgd_runs, _checks(M.gabor, M.gabor_grad, gx, gy, g.check_phi, g.gradient_phi)
 
-    # SGD minibatches of the seeded runs, drawn on the host (no random-number code in the compiled sweeps)
-    seeded = U.random_permutation_batches(c.seed, c.sgd_seeds, g.sgd_steps, len(gx), g.sgd_batch)
-    runs3, gab_sweep, sgd_runs, checks3 = training_iii(jnp.asarray(g.start), jnp.asarray(seeded))
+    key_sgd, key_starts = jax.random.split(jax.random.key(c.seed))  # the extensions' SGD minibatches
+    runs3, gab_sweep, sgd_runs, checks3 = training_iii(jnp.asarray(g.start), key_sgd)
     runs3["sgd_notebook_seed"] = jax.tree.map(lambda v: v[0, 0], sgd_runs)
     sgd_seeds = {"constant": sgd_runs.loss[0, 1:], "step_decay": sgd_runs.loss[1, 1:]}
     a3, b3 = _grid(g.surface[0], c.surface_coarsen), _grid(g.surface[1], c.surface_coarsen)
@@ -185,17 +193,15 @@ def _run(c: Config, out_dir) -> dict:
     T = c.start_steps
 
     @jax.jit
-    def multistart(p_s2, batches):
-        each = jax.vmap(lambda d: jax.vmap(lambda p, b: sgd(p, b, d).loss[-1])(p_s2, batches))(
-            jnp.asarray([False, True]))
-        return {"gd_line_search": jax.vmap(lambda p: optim.descend(gab_obj, optim.gd_line_search(2.0), p, T).loss[-1])(
-                    p_s2),
+    def multistart(p_s2, key):
+        b_s = batches(key, p_s2.shape[0], T)
+        each = jax.vmap(lambda d: jax.vmap(lambda p, b: sgd(p, b, d).loss[-1])(p_s2, b_s))(jnp.asarray([False, True]))
+        gd_ls = optim.gd_line_search(g.max_dist)
+        return {"gd_line_search": jax.vmap(lambda p: optim.descend(gab_obj, gd_ls, p, T).loss[-1])(p_s2),
                 "gd_fixed_lr": jax.vmap(lambda p: optim.descend(gab_obj, optax.sgd(g.fixed_lr), p, T).loss[-1])(p_s2),
                 "sgd": each[0], "sgd_step_decay": each[1]}
 
-    start_batches = U.random_permutation_batches(c.seed + 1, starts.shape[0], T, len(gx), g.sgd_batch)
-    finals = {k: np.asarray(v).reshape(c.starts, c.starts)
-              for k, v in multistart(starts, jnp.asarray(start_batches)).items()}
+    finals = {k: np.asarray(v).reshape(c.starts, c.starts) for k, v in multistart(starts, key_starts).items()}
     i_min = np.unravel_index(np.argmin(np.asarray(surf3)), surf3.shape)
     t3 = {**checks3, "notebook_check_loss": g.check_loss, **{k: _path(v) for k, v in runs3.items()},
           "surface_minimum": {"phi": [a3[i_min[1]], b3[i_min[0]]], "loss": surf3[i_min]},
@@ -238,8 +244,8 @@ def _figures(m, out_dir, lin_surface, gab_surface, multistart, sgd_seeds, c: Con
     xl, yl = U.linear_data()
     xg, yg = U.gabor_data()
     xp_l, xp_g = np.linspace(0, 2, 200), np.linspace(-15, 15, 400)
-    lin_fit = lambda p: p[0] + p[1] * xp_l  # noqa: E731
-    gab_fit = lambda p: np.sin(p[0] + 0.06 * p[1] * xp_g) * np.exp(-(p[0] + 0.06 * p[1] * xp_g) ** 2 / 32)  # noqa: E731
+    lin_fit = lambda p: np.asarray(M.predict(M.linear, jnp.asarray(p), xp_l))  # noqa: E731
+    gab_fit = lambda p: np.asarray(M.predict(M.gabor, jnp.asarray(p), xp_g))  # noqa: E731
     gd_l, gd_g = f"GD + line search, {U.LINEAR.n_steps} steps", f"GD + line search, {U.GABOR.n_steps} steps"
     plotting.save(P.fits([
         ("Training II", xl, yl, xp_l, {"start": lin_fit(U.LINEAR.start), gd_l: lin_fit(t2["gd_line_search"]["phi"]),

@@ -7,39 +7,29 @@ over all ``P x N`` entries) of ``P`` items ``x_pd`` and targets ``y_pn``. Per ep
 loss, the singular values of ``W_tot = W2 W1`` (the tutorial's "modes"), the hidden representational
 similarity matrix ``H H^T`` (``H = X W1^T``) and every item's prediction of one feature; and, for the theory,
 the *mode strengths* ``u_a^T W_tot v_a`` on the singular vectors of the least-squares solution
-``W* = Y^T X (X^T X)^{-1}`` that the network converges to (:func:`target_modes`).
+``W* = Y^T X (X^T X)^+`` that the network converges to (:func:`target_modes`; the pseudo-inverse is the
+minimum-norm solution when ``X^T X`` is singular, e.g. ``P < D``).
 
-Theory (Saxe, McClelland & Ganguli 2014). For orthonormal inputs (``X^T X = I``: one-hot items) the
-gradient of the loss with respect to ``W_tot`` is ``(2 / (P N)) (W_tot - W*)``, so gradient descent
-with learning rate ``lr`` is, per epoch, the Euler step of ``tau dW1/dt = W2^T (W* - W_tot)``,
-``tau dW2/dt = (W* - W_tot) W1^T`` with ``tau = P N / (2 lr)`` epochs. From small random weights each
-mode of strength ``s`` (a singular value of ``W*``) grows as
+Theory (Saxe, McClelland & Ganguli 2014; :mod:`jdl.linear_dynamics_theory`, re-exported here): for
+one-hot items gradient descent is the Euler step of a gradient flow with ``tau = P N / (2 lr)`` epochs,
+in which each mode of strength ``s`` (a singular value of ``W*``) grows from its effective initial
+strength ``u0`` along a sigmoid, larger modes first: learning comes in stages.
 
-    u(t) = s e^{2 s t / tau} / (e^{2 s t / tau} - 1 + s / u0),    t_half = tau / (2 s) ln(s / u0 - 1),
+Exact low-dimensional training (``method="reduced"``). Gradient descent changes ``W2`` (``N x H``)
+only within the span of its initial columns and of ``R = Y^T X``: ``W2_t = Z T_t`` with
+``Z = [W2_0, R]`` and ``T = [M; K]`` ``(H + D, H)``, because ``W2' = W2 (I - eta W1 S W1^T) + eta R W1^T``
+(``S = X^T X``, ``eta = 2 lr / (P N)``). With ``Z = Q Rz`` (thin QR), everything the loss, the gradients
+and the records need follows from ``W1``, ``T`` and ``Rz``: ``W2^T W2 = (Rz T)^T (Rz T)``,
+``W_tot = Q (Rz T W1)`` (its singular values, the error ``W_tot - W*``), at ``O(H^3)`` per step instead of
+``O(N H D)``. Only the setup touches the ``N``-sized arrays, and it does not depend on ``(lr, gamma)``
+(``gamma`` only scales ``Rz``'s first ``H`` columns), so :func:`train_members` computes it once per
+seed for all of the seed's runs. The same trajectory as ``optax.sgd`` on the full network
+(``method="direct"``) up to rounding (tested to 1e-9 in float64); ``W2`` is rebuilt at the end.
 
-so ``t_half * s`` is the same for every mode up to the logarithm: larger modes are learned first,
-in stages. ``u0`` is the mode's effective initial strength ``|(W1 v + W2^T u) / 2|^2`` (the growing
-combination of the two layers' projections; exact for the linearised dynamics even when the layers
-start unbalanced, as here). With a step as large as the tutorial's (``s / tau`` up to 0.4) the
-discrete map grows a mode by ``(1 + s / tau)^2`` per epoch rather than ``e^{2 s / tau}``; the
-``discrete=True`` variants use that rate ``2 ln(1 + s / tau)`` and match gradient descent to a
-fraction of an epoch, where the continuous-time curve is ~15 % early (:func:`mode_trajectory`).
-
-Exact low-dimensional training (``method="reduced"``). Gradient descent changes ``W2`` (``N x H``,
-the large layer) only within the span of its initial columns and of ``R = Y^T X``:
-``W2_t = W2_0 M_t + R K_t`` with ``M`` ``(H, H)`` and ``K`` ``(D, H)``, because
-``W2' = W2 (I - eta W1 S W1^T) + eta R W1^T`` (``S = X^T X``, ``eta = 2 lr / (P N)``). Everything
-the loss, the gradients and the records need is then a function of ``W1, M, K`` and the fixed
-statistics ``W2_0^T W2_0``, ``W2_0^T R`` and ``R^T R``: one step costs ``O(H^3)`` instead
-of ``O(N H D)``, and only the setup touches the ``N``-sized arrays. It is the same trajectory as
-``optax.sgd`` on the full network (``method="direct"``) up to rounding (tested to 1e-9 in float64);
-``W2`` is rebuilt at the end.
-
-Precision: the tutorial's ``gamma = 1e-12`` starts the modes near ``1e-25``, and the smallest
-``gamma`` of its slider (1e-15) near ``1e-31``. Float32 represents those, but its rounding error on
-the learned modes (``~1e-7 |W|``) seeds the still-unlearned ones far above their true size, so they
-are learned too early and the plateau stops lengthening as ``gamma`` shrinks. Use float64 (the
-default of :func:`train_grid`) for ``gamma`` below ~1e-12; a test pins the float32 error.
+Precision: ``gamma = 1e-12`` (1e-15) starts the modes near ``1e-25`` (``1e-31``). Float32 represents
+those, but its rounding error on the learned modes (``~1e-7 |W|``) seeds the unlearned ones far above
+their true size, so they are learned too early and the plateau stops lengthening as ``gamma`` shrinks.
+Use float64 (the default of :func:`train_grid`) for ``gamma`` below ~1e-12; a test pins the float32 error.
 
 References:
   Saxe, McClelland & Ganguli, "Exact solutions to the nonlinear dynamics of learning in deep linear
@@ -49,6 +39,7 @@ References:
 """
 from __future__ import annotations
 
+import numbers
 from typing import Callable, NamedTuple, Sequence
 
 import jax
@@ -58,17 +49,18 @@ import optax
 
 from jdl import losses, sweep
 # the theory and the analysis of recorded runs live beside the training, re-exported here
-from jdl.linear_dynamics_theory import (count_stages, half_time, measured_half_times, mode_trajectory,  # noqa: F401
-                                        plateau_end, predictions_from_modes, time_constant)
+from jdl.linear_dynamics_theory import (Target, balanced_rsm, count_stages, half_time,  # noqa: F401
+                                        least_squares_modes, measured_half_times, mode_trajectory, plateau_end,
+                                        predictions_from_modes, time_constant)
 from jdl.nn import Model
 from jdl.train import TrainState, make_step
 
 Array = jax.Array
 
 __all__ = ["History", "Target", "METHODS", "init_params", "lnnet", "mse", "least_squares", "target_modes",
-           "singular_values", "make_train", "run_keys", "train_members", "train_grid", "train_datasets",
+           "make_train", "run_keys", "train_members", "train_grid", "train_datasets",
            "time_constant", "mode_trajectory", "half_time", "measured_half_times", "count_stages", "plateau_end",
-           "predictions_from_modes"]
+           "predictions_from_modes", "least_squares_modes", "balanced_rsm"]
 
 METHODS = ("reduced", "direct")
 
@@ -87,7 +79,7 @@ class History(NamedTuple):
       pred: ``(E + 1, P)`` every item's prediction of the recorded ``feature`` (the tutorial's ``pred_ij`` is
         ``pred[:, i]`` with ``feature = -1``).
       s: ``(D,)`` singular values of the least-squares solution (what ``strengths`` converge to).
-      u0: ``(D,)`` effective initial strength of each mode (the ``u0`` of :func:`mode_trajectory`).
+      u0: ``(D,)`` effective initial strength of each mode (the ``u0`` of :func:`mode_trajectory`; 0 where ``s = 0``).
       ls_error: ``()`` ``||W2 W1 - W*|| / ||W*||`` after the last step (Frobenius; ``W*`` the least-squares map).
     """
 
@@ -101,18 +93,6 @@ class History(NamedTuple):
     ls_error: Array
 
 
-class Target(NamedTuple):
-    """SVD of the least-squares solution ``W* = U diag(s) V^T``.
-
-    Attributes:
-      s: ``(D,)`` singular values, decreasing. U: ``(N, D)``. V: ``(D, D)``.
-    """
-
-    s: Array
-    U: Array
-    V: Array
-
-
 def _unit_draws(key: Array, in_dim: int, hidden: int, out_dim: int, dtype) -> tuple[Array, Array]:
     k1, k2 = jax.random.split(key)
     return jax.random.normal(k1, (hidden, in_dim), dtype), jax.random.normal(k2, (out_dim, hidden), dtype)
@@ -123,13 +103,20 @@ def _layer_scales(gamma, in_dim: int, hidden: int, out_dim: int):
     return gamma / float(np.sqrt(in_dim + hidden)), gamma / float(np.sqrt(hidden + out_dim))
 
 
+def _check_positive(**values) -> None:
+    """One-line ``ValueError`` for a concrete ``lr`` or ``gamma`` <= 0 (traced values cannot be checked here)."""
+    for name, v in values.items():
+        if isinstance(v, numbers.Real) and not v > 0:
+            raise ValueError(f"{name}: must be > 0, got {v}")
+
+
 def init_params(key: Array, in_dim: int, hidden: int, out_dim: int, gamma=1e-12, dtype=jnp.float32) -> dict:
     """The tutorial's ``initializer_``: ``W ~ N(0, sigma^2)``, ``sigma = gamma / sqrt(n_in + n_out)`` per layer.
 
     Args:
       key: PRNG key.
       in_dim, hidden, out_dim: layer widths (static).
-      gamma: initialisation scale (may be traced).
+      gamma: initialisation scale > 0 (may be traced).
       dtype: dtype of the weights.
 
     Returns:
@@ -139,6 +126,7 @@ def init_params(key: Array, in_dim: int, hidden: int, out_dim: int, gamma=1e-12,
     >>> p["W1"].shape, p["W2"].shape
     ((30, 8), (100, 30))
     """
+    _check_positive(gamma=gamma)
     z1, z2 = _unit_draws(key, in_dim, hidden, out_dim, dtype)
     s1, s2 = _layer_scales(jnp.asarray(gamma, dtype), in_dim, hidden, out_dim)
     return {"W1": s1 * z1, "W2": s2 * z2}
@@ -152,6 +140,7 @@ def lnnet(hidden: int, out_dim: int, gamma=1e-12, dtype=jnp.float32) -> Model:
     >>> net.apply(p, jnp.ones(8)).shape
     (100,)
     """
+    _check_positive(gamma=gamma)
     return Model(lambda key, in_dim: init_params(key, in_dim, hidden, out_dim, gamma, dtype),
                  lambda params, x: params["W2"] @ (params["W1"] @ x))
 
@@ -168,59 +157,50 @@ def mse(params: dict, x_pd: Array, y_pn: Array) -> Array:
 
 
 def least_squares(x_pd: Array, y_pn: Array) -> Array:
-    """The analytic least-squares map ``W* = Y^T X (X^T X)^{-1}``, ``(N, D)``: the tutorial's ``linear_regression``.
+    """The analytic least-squares map ``W* = Y^T X (X^T X)^+``, ``(N, D)``: the tutorial's ``linear_regression``.
 
-    For one-hot items (``X = I``) it is ``Y^T``: the deep network's ``W_tot`` converges to it.
+    For one-hot items (``X = I``) it is ``Y^T``: the deep network's ``W_tot`` converges to it. For a
+    singular ``X^T X`` (``P < D``, repeated inputs) the pseudo-inverse gives the minimum-norm solution.
 
     >>> least_squares(jnp.eye(2), jnp.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])).tolist()
     [[1.0, 4.0], [2.0, 5.0], [3.0, 6.0]]
     """
-    return jnp.linalg.solve(x_pd.T @ x_pd, x_pd.T @ y_pn).T
+    return (y_pn.T @ x_pd) @ jnp.linalg.pinv(x_pd.T @ x_pd, hermitian=True)
 
 
 def target_modes(x_pd: Array, y_pn: Array) -> Target:
-    """SVD of :func:`least_squares` from the eigendecomposition of its ``(D, D)`` Gram matrix.
+    """SVD of :func:`least_squares`, ``W* = U diag(s) V^T`` (:class:`Target` of JAX arrays).
 
-    ``U = W* V / s`` fixes the signs so that every mode strength ``u^T W* v = s > 0``.
+    ``U = W* V / s`` fixes the signs so that every mode strength ``u^T W* v = s > 0``. Singular values
+    below the rank tolerance ``max(N, D) eps s_max`` (``W*`` of rank < ``D``) are set to 0, with ``U``'s
+    column 0: such a mode has no target, and both training methods record its strength as 0.
 
     >>> t = target_modes(jnp.eye(2), jnp.array([[3.0, 0.0], [0.0, -2.0]]))
     >>> t.s.tolist()
     [3.0, 2.0]
     """
     w = least_squares(x_pd, y_pn)
-    lam, V = jnp.linalg.eigh(w.T @ w)
-    lam, V = lam[::-1], V[:, ::-1]
-    s = jnp.sqrt(jnp.clip(lam, 0.0))
-    U = (w @ V) / jnp.where(s > 0, s, 1.0)
-    return Target(s, U, V)
+    (N, D), r = w.shape, jnp.linalg.qr(w, mode="r")  # W* = Q r: r's singular values and V are W*'s
+    V, s, _ = jnp.linalg.svd(r.T, full_matrices=N < D)  # V: (D, D) also when N < D
+    s = jnp.pad(s, (0, D - s.shape[0]))
+    s = jnp.where(s > max(N, D) * jnp.finfo(w.dtype).eps * s[0], s, 0.0)
+    return Target(s, jnp.where(s > 0, w @ V / jnp.where(s > 0, s, 1.0), 0.0), V)
 
 
-def singular_values(w1_hd: Array, a_hh: Array) -> Array:
-    """Singular values of ``W2 W1`` from ``W1`` and ``A = W2^T W2``, decreasing: ``sqrt(eig(W1^T A W1))``.
-
-    Both factors are scaled to O(1) first, so modes near 1e-25 do not underflow in float32 (their
-    squares would). Accuracy is that of the Gram matrix: absolute ``~sqrt(eps) s_max``.
-
-    >>> w1, w2 = jnp.array([[2.0, 0.0], [0.0, 1.0]]), jnp.eye(2)
-    >>> singular_values(w1, w2.T @ w2).tolist()
-    [2.0, 1.0]
-    """
-    n1 = jnp.max(jnp.abs(w1_hd))
-    n1 = jnp.where(n1 > 0, n1, 1.0)
-    na = jnp.max(jnp.abs(a_hh))
-    na = jnp.where(na > 0, na, 1.0)
-    w = w1_hd / n1
-    lam = jnp.linalg.eigvalsh(w.T @ (a_hh / na) @ w)[::-1]
-    return jnp.sqrt(jnp.clip(lam, 0.0)) * n1 * jnp.sqrt(na)
+def _svals(m_kd: Array) -> Array:
+    s = jnp.linalg.svd(m_kd, compute_uv=False)
+    return jnp.pad(s, (0, m_kd.shape[1] - s.shape[0]))  # D values also when K < D
 
 
-def _direct(z1, z2, x_pd, y_pn, lr, gamma, *, epochs, feature, record_rsm):
+# --- each method is a setup (from the data and the unit weight draws only: one per seed) and a run (lr, gamma)
+
+
+def _direct_run(st, lr, gamma, *, n_out, epochs, feature, record_rsm):
     """``optax.sgd`` on the full network via :func:`jdl.train.make_step`; records after every step."""
-    P, D = x_pd.shape
-    N, H = y_pn.shape[1], z1.shape[0]
-    s1, s2 = _layer_scales(gamma, D, H, N)
+    z1, z2, x_pd, y_pn = st
+    s1, s2 = _layer_scales(gamma, x_pd.shape[1], z1.shape[0], n_out)
     params = {"W1": s1 * z1, "W2": s2 * z2}
-    model = lnnet(H, N)  # its apply (one example); the weights above are the same draws init would make
+    model = lnnet(z1.shape[0], n_out)  # its apply (one example); the weights above are the same draws init would make
     tx = optax.sgd(lr)
     step = make_step(model, lambda out, y: losses.mse(pred=out, target=y), tx)
     target = target_modes(x_pd, y_pn)
@@ -229,7 +209,8 @@ def _direct(z1, z2, x_pd, y_pn, lr, gamma, *, epochs, feature, record_rsm):
         w1, w2 = p["W1"], p["W2"]
         wt = w2 @ w1  # (N, D)
         h = x_pd @ w1.T
-        return {"loss": loss, "modes": _sv_tall(wt), "strengths": jnp.sum(target.U * (wt @ target.V), axis=0),
+        return {"loss": loss, "modes": _svals(jnp.linalg.qr(wt, mode="r")),  # W_tot = Q r: r's singular values
+                "strengths": jnp.sum(target.U * (wt @ target.V), axis=0),
                 "rsm": h @ h.T if record_rsm else None, "pred": h @ w2[feature]}
 
     def body(state, t):
@@ -241,75 +222,65 @@ def _direct(z1, z2, x_pd, y_pn, lr, gamma, *, epochs, feature, record_rsm):
     state = TrainState(params, tx.init(params), jnp.zeros((), jnp.int32))
     state, hist = jax.lax.scan(body, state, jnp.arange(epochs + 1))
     b0, c0 = params["W1"] @ target.V, params["W2"].T @ target.U
-    u0 = jnp.sum(((b0 + c0) / 2) ** 2, axis=0)
-    return state.params, History(s=target.s, u0=u0, ls_error=_ls_error(state.params, x_pd, y_pn), **hist)
-
-
-def _ls_error(params: dict, x_pd: Array, y_pn: Array) -> Array:
+    u0 = jnp.where(target.s > 0, jnp.sum(((b0 + c0) / 2) ** 2, axis=0), 0.0)
     w_star = least_squares(x_pd, y_pn)
-    return jnp.linalg.norm(params["W2"] @ params["W1"] - w_star) / jnp.linalg.norm(w_star)
+    ls_error = jnp.linalg.norm(state.params["W2"] @ state.params["W1"] - w_star) / jnp.linalg.norm(w_star)
+    return state.params, History(s=target.s, u0=u0, ls_error=ls_error, **hist)
 
 
-def _sv_tall(wt_nd: Array) -> Array:
-    """Singular values of a tall ``(N, D)`` matrix from its scaled ``(D, D)`` Gram matrix, decreasing."""
-    n = jnp.max(jnp.abs(wt_nd))
-    n = jnp.where(n > 0, n, 1.0)
-    w = wt_nd / n
-    return jnp.sqrt(jnp.clip(jnp.linalg.eigvalsh(w.T @ w)[::-1], 0.0)) * n
-
-
-def _reduced(z1, z2, x_pd, y_pn, lr, gamma, *, epochs, feature, record_rsm):
-    """The same gradient-descent trajectory in the low-dimensional coordinates ``(W1, M, K)`` (module docstring)."""
-    P, D = x_pd.shape
-    N, H = y_pn.shape[1], z1.shape[0]
-    dt = y_pn.dtype
-    s1, s2 = _layer_scales(gamma, D, H, N)
-    eta = 2.0 * lr / (P * N)
-    sig = x_pd.T @ x_pd  # (D, D)
-    r_nd = y_pn.T @ x_pd  # (N, D)
-    # the only N-sized work; from unit draws it does not depend on (lr, gamma): vmapped over (lr, gamma) with one
-    # key and one data set, XLA computes it once
-    a0u, f0u, c = z2.T @ z2, z2.T @ r_nd, r_nd.T @ r_nd
-    w0, rj = z2[feature], r_nd[feature]
-    sig_inv = jnp.linalg.inv(sig)
+def _reduced_setup(z1, z2, x_pd, y_pn, feature):
+    """All the reduced run needs of the ``N``-sized arrays (``Rz`` of ``Z = [W2_0, R]`` from the unit draws)."""
+    sig, r_nd = x_pd.T @ x_pd, y_pn.T @ x_pd
+    sig_pinv = jnp.linalg.pinv(sig, hermitian=True)
+    z = jnp.concatenate([z2, r_nd], axis=1)
     target = target_modes(x_pd, y_pn)
-    s_safe = jnp.where(target.s > 0, target.s, 1.0)
-    a0, f0 = s2 * s2 * a0u, s2 * f0u
-    eye = jnp.eye(H, dtype=dt)
-    p1 = target.V.T @ sig_inv  # (D, D)
-    w0s = s2 * w0
-    # loss = (tr(Delta S Delta^T) + ||Y - X W*^T||^2) / (P N) with Delta = W2 W1 - W* = [W2_0, R] G: a quadratic
-    # form in the small G, accurate near convergence (expanding ||X W^T - Y||^2 would cancel to ~eps ||Y||^2)
-    zz = jnp.block([[a0, f0], [f0.T, c]])  # [W2_0, R]^T [W2_0, R]
-    resid = jnp.sum((y_pn - x_pd @ sig_inv @ r_nd.T) ** 2)
+    return {"z1": z1, "x": x_pd, "sig": sig, "sig_pinv": sig_pinv, "rz": jnp.linalg.qr(z, mode="r"),
+            "z_feature": z[feature], "s": target.s, "V": target.V,
+            "resid": jnp.sum((y_pn - x_pd @ sig_pinv @ r_nd.T) ** 2)}  # ||Y - X W*^T||^2
+
+
+def _reduced_run(st, lr, gamma, *, n_out, epochs, feature, record_rsm):
+    """The same gradient-descent trajectory in the coordinates ``(W1, T = [M; K])`` (module docstring)."""
+    x_pd, sig, sig_pinv, s, V = st["x"], st["sig"], st["sig_pinv"], st["s"], st["V"]
+    (P, D), H = x_pd.shape, st["z1"].shape[0]
+    s1, s2 = _layer_scales(gamma, D, H, n_out)
+    eta = 2.0 * lr / (P * n_out)
+    scale = jnp.concatenate([jnp.full(H, s2), jnp.ones(D, s2.dtype)])
+    rz, zf = st["rz"] * scale, st["z_feature"] * scale  # Z = Q rz, Z[feature]
+    rzr = rz[:, H:]  # R = Q rzr
+    s_safe = jnp.where(s > 0, s, 1.0)
+    p1 = V.T @ sig_pinv  # (D, D): U^T Q = p1 rzr^T / s
+    eye = jnp.eye(H, dtype=sig.dtype)
+    ws = rzr @ sig_pinv  # W* = Q ws, so W2 W1 - W* = Q (rz T W1 - ws)
 
     def body(carry, t):
         # records the state after t steps, then takes step t + 1 (discarded after the last record)
-        w1, m, k = carry
-        mf = m.T @ (f0 @ k)
-        a = m.T @ (a0 @ m) + mf + mf.T + k.T @ (c @ k)  # W2^T W2
-        b = m.T @ f0 + k.T @ c  # W2^T R
+        w1, tm = carry
+        zt = rz @ tm  # W2 = Q zt
+        a, b = zt.T @ zt, zt.T @ rzr  # W2^T W2, W2^T R
+        zw = zt @ w1  # W_tot = Q zw
         w1s = w1 @ sig
-        wsw = w1s @ w1.T
         h = x_pd @ w1.T
-        g = jnp.concatenate([m @ w1, k @ w1 - sig_inv])  # (H + D, D)
-        rec = {"loss": (jnp.sum((zz @ g) * (g @ sig)) + resid) / (P * N),
-               "modes": singular_values(w1, a),
-               "strengths": jnp.sum((p1 @ b.T @ w1) * target.V.T, axis=1) / s_safe,  # diag(U^T W2 W1 V)
+        rec = {"loss": (jnp.sum(((zw - ws) @ x_pd.T) ** 2) + st["resid"]) / (P * n_out),
+               "modes": _svals(zw),
+               "strengths": jnp.where(s > 0, jnp.sum((p1 @ b.T @ w1) * V.T, axis=1) / s_safe, 0.0),
                "rsm": h @ h.T if record_rsm else None,
-               "pred": h @ (w0s @ m + rj @ k)}
-        tt = eye - eta * wsw
-        new = (w1 - eta * (a @ w1s - b), m @ tt, k @ tt + eta * w1.T)
-        new = jax.tree_util.tree_map(lambda n, o: jnp.where(t < epochs, n, o), new, carry)
-        return new, rec
+               "pred": h @ (zf @ tm)}
+        # W1' = W1 - eta (W2^T W2 W1 S - W2^T R); T' = T (I - eta W1 S W1^T) + eta [0; W1^T]
+        new = (w1 - eta * (a @ w1s - b), tm @ (eye - eta * w1s @ w1.T) + eta * jnp.pad(w1.T, ((H, 0), (0, 0))))
+        return jax.tree_util.tree_map(lambda n, o: jnp.where(t < epochs, n, o), new, carry), rec
 
-    carry0 = (s1 * z1, eye, jnp.zeros((D, H), dt))
-    (w1, m, k), hist = jax.lax.scan(body, carry0, jnp.arange(epochs + 1))
-    b0 = s1 * z1 @ target.V
-    c0 = s2 * (f0u @ sig_inv @ target.V) / s_safe  # W2_0^T U
-    u0 = jnp.sum(((b0 + c0) / 2) ** 2, axis=0)
-    params = {"W1": w1, "W2": s2 * z2 @ m + r_nd @ k}
-    return params, History(s=target.s, u0=u0, ls_error=_ls_error(params, x_pd, y_pn), **hist)
+    carry0 = (s1 * st["z1"], jnp.concatenate([eye, jnp.zeros((D, H), eye.dtype)]))
+    (w1, tm), hist = jax.lax.scan(body, carry0, jnp.arange(epochs + 1))
+    ls_error = jnp.linalg.norm(rz @ tm @ w1 - ws) / jnp.linalg.norm(s)
+    b0 = s1 * st["z1"] @ V
+    c0 = rz[:, :H].T @ ws @ V / s_safe  # W2_0^T U = W2_0^T W* V / s
+    u0 = jnp.where(s > 0, jnp.sum(((b0 + c0) / 2) ** 2, axis=0), 0.0)
+    return (w1, tm), History(s=s, u0=u0, ls_error=ls_error, **hist)
+
+
+_IMPLS = {"reduced": (_reduced_setup, _reduced_run),
+          "direct": (lambda z1, z2, x_pd, y_pn, feature: (z1, z2, x_pd, y_pn), _direct_run)}  # no setup: all N-sized
 
 
 def make_train(hidden: int, epochs: int, *, method: str = "reduced", feature: int = -1, record_rsm: bool = True):
@@ -325,7 +296,7 @@ def make_train(hidden: int, epochs: int, *, method: str = "reduced", feature: in
 
     Returns:
       ``train``: ``key`` draws the weights (:func:`init_params`); ``x_pd`` ``(P, D)`` items, ``y_pn``
-      ``(P, N)`` targets, both of the run's dtype; ``lr`` and ``gamma`` scalars (may be traced, so
+      ``(P, N)`` targets, both of the run's dtype; ``lr`` and ``gamma`` scalars > 0 (may be traced, so
       one compiled program serves a grid). ``params`` are the trained ``{"W1", "W2"}``. Run it under
       ``jax.enable_x64(True)`` with float64 data for tiny ``gamma``.
 
@@ -334,29 +305,36 @@ def make_train(hidden: int, epochs: int, *, method: str = "reduced", feature: in
     >>> params, hist = train(jax.random.key(0), x, y, 0.5, 0.1)
     >>> hist.loss.shape, hist.modes.shape, hist.rsm.shape
     ((4,), (4, 2), (4, 2, 2))
+    >>> train(jax.random.key(0), x, y, 0.5, -0.1)
+    Traceback (most recent call last):
+    ...
+    ValueError: gamma: must be > 0, got -0.1
     """
     if method not in METHODS:
         raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
-    if epochs < 1:
-        raise ValueError(f"epochs: must be >= 1, got {epochs}")
-    if hidden < 1:
-        raise ValueError(f"hidden: must be >= 1, got {hidden}")
-    impl = _reduced if method == "reduced" else _direct
+    for name, v in (("epochs", epochs), ("hidden", hidden)):
+        if v < 1:
+            raise ValueError(f"{name}: must be >= 1, got {v}")
+    setup, run = _IMPLS[method]
 
     def train(key, x_pd, y_pn, lr, gamma):
+        _check_positive(lr=lr, gamma=gamma)
         dt = y_pn.dtype
-        x_pd = jnp.asarray(x_pd, dt)
+        x_pd, lr, gamma = jnp.asarray(x_pd, dt), jnp.asarray(lr, dt), jnp.asarray(gamma, dt)
         z1, z2 = _unit_draws(key, x_pd.shape[1], hidden, y_pn.shape[1], dt)
-        return impl(z1, z2, x_pd, y_pn, jnp.asarray(lr, dt), jnp.asarray(gamma, dt), epochs=epochs, feature=feature,
-                    record_rsm=record_rsm)
+        out, hist = run(setup(z1, z2, x_pd, y_pn, feature), lr, gamma, n_out=y_pn.shape[1], epochs=epochs,
+                        feature=feature, record_rsm=record_rsm)
+        if method == "reduced":  # W2 = [W2_0, R] T
+            s2 = _layer_scales(gamma, x_pd.shape[1], hidden, y_pn.shape[1])[1]
+            out = {"W1": out[0], "W2": jnp.concatenate([s2 * z2, y_pn.T @ x_pd], axis=1) @ out[1]}
+        return out, hist
 
     return train
 
 
 def run_keys(seed: int) -> tuple[Array, Array]:
     """The data key and the weight key of a seed in :func:`train_members`: ``split(jax.random.key(seed))``."""
-    k_data, k_init = jax.random.split(jax.random.key(seed))
-    return k_data, k_init
+    return tuple(jax.random.split(jax.random.key(seed)))
 
 
 def train_members(seeds_m: Sequence[int], lr_m, gamma_m, sample: Callable[[Array], tuple[Array, Array]], *,
@@ -366,9 +344,9 @@ def train_members(seeds_m: Sequence[int], lr_m, gamma_m, sample: Callable[[Array
     """Runs ``m = 0..M-1``, each with its own ``(seed, lr, gamma)``, in one compiled program (float64 by default).
 
     A seed's key is split into a data key (``sample(key) -> (x_pd, y_pn)``) and a weight key
-    (:func:`run_keys`), so runs with the same seed see the same data and the same unit weight draws
-    (scaled by their ``gamma``): common random numbers across a grid. The members are vmapped, in
-    chunks of ``chunk_size`` with the same compiled program (:func:`jdl.sweep.map_members`).
+    (:func:`run_keys`): runs with the same seed see the same data and unit weight draws (scaled by their
+    ``gamma``), and ``method="reduced"`` computes their ``N``-sized setup once. The members are vmapped,
+    in chunks of ``chunk_size`` with the same compiled program (:func:`jdl.sweep.map_members`).
 
     Args:
       seeds_m, lr_m, gamma_m: ``(M,)`` each; every ``lr`` and ``gamma`` > 0.
@@ -389,16 +367,29 @@ def train_members(seeds_m: Sequence[int], lr_m, gamma_m, sample: Callable[[Array
     seeds = np.atleast_1d(np.asarray(seeds_m))
     if seeds.shape != lr.shape:
         raise ValueError(f"seeds_m: need one seed per run ({lr.shape[0]}), got shape {seeds.shape}")
-    train = make_train(hidden, epochs, method=method, feature=feature, record_rsm=record_rsm)
+    make_train(hidden, epochs, method=method)  # validates the static arguments
+    setup, run = _IMPLS[method]
 
-    def member(m):
-        key, lr_, gamma_ = m
+    def prepare(key):  # a seed's data and unit weight draws -> the method's setup
         k_data, k_init = jax.random.split(key)
-        x_pd, y_pn = sample(k_data)
-        return train(k_init, jnp.asarray(x_pd, dtype), jnp.asarray(y_pn, dtype), lr_, gamma_)[1]
+        x_pd, y_pn = (jnp.asarray(v, dtype) for v in sample(k_data))
+        return setup(*_unit_draws(k_init, x_pd.shape[1], hidden, y_pn.shape[1], dtype), x_pd, y_pn, feature)
 
     with jax.enable_x64(jnp.dtype(dtype) == jnp.float64):  # x64 only inside: the rest of jdl stays float32
-        inputs = (sweep.seed_keys(seeds), jnp.asarray(lr, dtype), jnp.asarray(gamma, dtype))
+        n_out = jax.eval_shape(sample, jax.random.key(0))[1].shape[1]
+        kw = {"n_out": n_out, "epochs": epochs, "feature": feature, "record_rsm": record_rsm}
+        lr, gamma = jnp.asarray(lr, dtype), jnp.asarray(gamma, dtype)
+        if method == "reduced":  # one setup per distinct seed (small arrays), gathered for its members
+            uniq, inv = np.unique(seeds, return_inverse=True)
+            st = sweep.map_members(prepare, sweep.seed_keys(uniq), chunk_size=chunk_size, progress=False)
+            inputs = (jax.tree_util.tree_map(lambda v: v[inv], st), lr, gamma)
+        else:  # the direct run is N-sized at every step anyway: each member makes its own setup
+            inputs = (sweep.seed_keys(seeds), lr, gamma)
+
+        def member(m):
+            st_m, lr_m, gamma_m = m
+            return run(st_m if method == "reduced" else prepare(st_m), lr_m, gamma_m, **kw)[1]
+
         return sweep.map_members(member, inputs, chunk_size=chunk_size, progress=progress, desc=desc)
 
 
@@ -410,11 +401,9 @@ def train_grid(seeds: Sequence[int], lr, gamma, sample: Callable[[Array], tuple[
       lr, gamma: equal-length 1-D grids of ``G`` points (use :func:`jdl.sweep.grid` for a product).
       sample, **kwargs: as :func:`train_members`.
 
-    >>> from jdl.data.tree import generate_hsd
     >>> g = sweep.grid(lr=[10.0, 100.0], gamma=[1e-12, 1e-6, 1.0])
-    >>> h = train_grid([0, 1], g["lr"], g["gamma"], lambda k: generate_hsd(k, 100))  # doctest: +SKIP
-    >>> h.loss.shape, h.strengths.shape  # doctest: +SKIP
-    ((2, 6, 251), (2, 6, 251, 8))
+    >>> train_grid([0, 1], g["lr"], g["gamma"], lambda k: tree.generate_hsd(k, 100)).loss.shape  # doctest: +SKIP
+    (2, 6, 251)
     """
     lr, gamma = _check_grid(lr, gamma)
     seeds = np.atleast_1d(np.asarray(seeds))

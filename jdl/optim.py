@@ -240,8 +240,9 @@ def descend(objective: Callable[[Params], Array], tx: optax.GradientTransformati
 def permutation_batches(key: Array, n_steps: int, n: int, batch_size: int) -> Array:
     """Per step, the first ``batch_size`` indices of a fresh random permutation of ``range(n)``.
 
-    Training III's minibatches (its ``np.random.permutation`` stream is
-    :func:`jdl.data.udl_training.sgd_permutation_batches`), from a JAX key so seeds vmap.
+    Training III's minibatches from a JAX key, so seeds vmap (``jax.vmap`` over ``jax.random.split``
+    keys: how ``experiments/udl_training.py`` draws its extra SGD runs). The notebook's own
+    ``np.random.seed(1)`` stream is the fixture :func:`jdl.data.udl_training.sgd_permutation_batches`.
 
     Returns:
       ``(n_steps, batch_size)`` int32 indices, distinct within a step.

@@ -53,7 +53,7 @@ Params = Sequence[Any]
 
 __all__ = ["Breakpoints", "Pieces", "breakpoints", "count_pieces", "count_pieces_many", "evaluate",
            "pad_depth", "regions_bound", "sawtooth", "noisy_sawtooth", "random_middle_sawtooth", "random_net",
-           "UDL_NET1", "UDL_NET2", "shallow_1_1_3", "shallow_layers", "compose", "udlbook_networks"]
+           "compose"]
 
 
 class Breakpoints(NamedTuple):
@@ -232,7 +232,8 @@ def pad_depth(params: Params, max_depth: int) -> tuple:
     """Plain layers ``[first, square hidden..., last]`` as ``(first, stacked block, last)``, the block
     padded with inactive layers to ``max_depth - 1``: nets of different depths then stack and vmap.
 
-    >>> p = pad_depth(compose(shallow_layers(**UDL_NET1), shallow_layers(**UDL_NET2)), 4)
+    >>> mid = {"W": jnp.ones((3, 3)), "b": jnp.zeros(3)}
+    >>> p = pad_depth([{"W": jnp.ones((3, 1))}, mid, {"W": jnp.ones((1, 3))}], 4)
     >>> p[1]["W"].shape, p[1]["active"].tolist()
     ((3, 3, 3), [1.0, 0.0, 0.0])
     """
@@ -348,52 +349,14 @@ def random_net(key, depth, width, *, max_depth: int | None = None, max_width: in
             {"W": Wo * unit, "b": bo})
 
 
-# --- udlbook CM20315_Deep / CM20315_Deep2 --------------------------------------------------------
-# the notebooks' literal parameters: theta rows (theta_i0, theta_i1), phi = (phi_0, phi_1, phi_2, phi_3)
-UDL_NET1 = {"theta": ((0.0, -1.0), (0.0, 1.0), (-0.67, 1.0)), "phi": (1.0, -2.0, -3.0, 9.3)}
-UDL_NET2 = {"theta": ((-0.6, -1.0), (0.2, 1.0), (-0.5, 1.0)), "phi": (0.5, -1.0, -1.5, 2.0)}
-
-
-def shallow_1_1_3(x, phi, theta) -> Array:
-    """The notebooks' ``shallow_1_1_3``: ``phi_0 + sum_i phi_i ReLU(theta_i0 + theta_i1 x)``, elementwise in ``x``.
-
-    >>> shallow_1_1_3(jnp.array([-1.0, 0.0]), **UDL_NET1).tolist()
-    [-1.0, 1.0]
-    """
-    phi, theta = jnp.asarray(phi), jnp.asarray(theta)
-    return phi[0] + jax.nn.relu(theta[:, 0] + theta[:, 1] * jnp.asarray(x)[..., None]) @ phi[1:]
-
-
-def shallow_layers(phi, theta) -> tuple:
-    """``shallow_1_1_3`` as layers: ``Omega_0 = theta[:, 1:]`` ``(3, 1)``, ``beta_0 = theta[:, 0]``,
-    ``Omega_1 = phi[1:]`` ``(1, 3)``, ``beta_1 = phi[:1]``."""
-    phi, theta = jnp.asarray(phi, jnp.float32), jnp.asarray(theta, jnp.float32)
-    return ({"W": theta[:, 1:], "b": theta[:, 0]}, {"W": phi[None, 1:], "b": phi[:1]})
-
-
 def compose(first: Params, second: Params) -> tuple:
-    """``second(first(x))`` in matrix form: first's linear readout folds into second's input layer
-    (book eq. 4.5: ``Omega_1 = theta' phi^T``, ``beta_1 = theta'_0 + theta'_1 phi_0``).
+    """``second(first(x))`` as one deeper network: first's linear readout folds into second's input layer
+    (book eq. 4.5: ``Omega_1 = theta' phi^T``, ``beta_1 = theta'_0 + theta'_1 phi_0``; ``jdl.shallow.compose``
+    is this on the book's ``(beta, Omega)`` layers).
 
-    >>> p = compose(shallow_layers(**UDL_NET1), shallow_layers(**UDL_NET2))
-    >>> [l["W"].shape for l in p]
+    >>> one = ({"W": jnp.ones((3, 1)), "b": jnp.zeros(3)}, {"W": jnp.ones((1, 3)), "b": jnp.ones(1)})
+    >>> [l["W"].shape for l in compose(one, one)]
     [(3, 1), (3, 3), (1, 3)]
     """
     (*f, out), (inp, *s) = _layers(first), _layers(second)
     return (*f, {"W": inp["W"] @ out["W"], "b": inp["W"] @ out.get("b", 0) + inp.get("b", 0)}, *s)
-
-
-def udlbook_networks() -> dict[str, tuple]:
-    """The networks of CM20315_Deep, as layers: the two shallow nets, their compositions as the
-    notebook varies them, and the three-layer ``net2(net1(net1(x)))``."""
-    n1, n2 = shallow_layers(**UDL_NET1), shallow_layers(**UDL_NET2)
-
-    def scaled(net, i, c):
-        phi = np.array(net["phi"], np.float32)
-        phi[i] *= c
-        return shallow_layers(phi, net["theta"])
-
-    return {"net1": n1, "net2": n2, "net2(net1)": compose(n1, n2),
-            "net2[phi_1*-1](net1)": compose(n1, scaled(UDL_NET2, 1, -1.0)),
-            "net2(net1[phi_1*0.5])": compose(scaled(UDL_NET1, 1, 0.5), n2),
-            "net1(net1)": compose(n1, n1), "net2(net1(net1))": compose(compose(n1, n1), n2)}

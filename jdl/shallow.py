@@ -14,8 +14,10 @@ Two notations, as the notebooks use them:
   (eq. 4.5, folding the first's linear output into the second's input layer).
 
 Layers convert to and from :mod:`jdl.regions`' ``{"W", "b"}`` layers (:func:`to_layers`,
-:func:`from_layers`): composition and the exact linear-piece counter (``regions.count_pieces``)
-are shared with it, not duplicated.
+:func:`from_layers`): composition (``regions.compose``) and the exact linear-piece counter
+(``regions.count_pieces``) are shared with it, not duplicated. The Deep notebook's networks as such
+layers (:func:`shallow_layers`, :func:`udlbook_networks`; ``jdl.regions`` re-exports them under their
+old names) are built here from :func:`matrix_form`, so the 1-3-1 net has one implementation.
 
 Likelihoods of the Loss notebooks: :func:`fit_stats` gives the likelihood (the product of the
 per-example probabilities, eq. 5.3), the negative log-likelihood (from the per-example losses in
@@ -35,15 +37,18 @@ from typing import Callable, Mapping, NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jdl import losses
+from jdl.data.udlbook import UDL_NET1, UDL_NET2
 from jdl.regions import compose as _compose_layers
 
 Array = jax.Array
 
-__all__ = ["ACTIVATIONS", "sigmoid10", "linear", "Trace", "forward_1_1_3", "forward_2_1_3", "fit_output_layer",
-           "BookLayer", "matrix_form", "to_layers", "from_layers", "compose", "forward_columns", "apply", "KINDS",
-           "fit_stats", "set_entry", "grid_search"]
+__all__ = ["ACTIVATIONS", "sigmoid10", "linear", "Trace", "forward_1_1_3", "shallow_1_1_3", "forward_2_1_3",
+           "fit_output_layer", "BookLayer", "matrix_form", "to_layers", "from_layers", "shallow_layers", "compose",
+           "udlbook_networks", "forward_columns", "apply", "KINDS", "predict", "fit_stats", "set_entry",
+           "grid_search"]
 
 
 # --- activations ------------------------------------------------------------------------------------------------
@@ -126,6 +131,16 @@ def forward_1_1_3(x, phi, theta, activation="relu") -> Trace:
     return _finish(theta[:, 0] + theta[:, 1] * x[..., None], phi, activation)
 
 
+def shallow_1_1_3(x, phi, theta) -> Array:
+    """The ReLU net's output alone: ``phi_0 + sum_i phi_i ReLU(theta_i0 + theta_i1 x)``, elementwise in ``x``
+    (:func:`forward_1_1_3`'s ``y``).
+
+    >>> shallow_1_1_3(jnp.array([-1.0, 0.0]), **UDL_NET1).tolist()
+    [-1.0, 1.0]
+    """
+    return forward_1_1_3(x, phi, theta).y
+
+
 def forward_2_1_3(x1, x2, phi, theta, activation="relu") -> Trace:
     """The Shallow notebook's ``shallow_2_1_3``: two inputs (Fig. 3.8), ``theta`` rows ``(theta_i0, theta_i1,
     theta_i2)``.
@@ -185,15 +200,43 @@ def matrix_form(phi, theta, dtype=None) -> tuple[BookLayer, BookLayer]:
 
 
 def to_layers(net: Sequence) -> tuple[dict, ...]:
-    """Book layers as :mod:`jdl.regions` layers ``{"W": Omega, "b": beta[:, 0]}`` (for ``regions.count_pieces``)."""
+    """Book layers as :mod:`jdl.regions` layers ``{"W": Omega, "b": beta[:, 0]}`` (for ``regions.count_pieces``).
+
+    >>> [(l["W"].shape, l["b"].shape) for l in to_layers(matrix_form(**UDL_NET1))]
+    [((3, 1), (3,)), ((1, 3), (1,))]
+    """
     return tuple({"W": jnp.asarray(omega), "b": jnp.asarray(beta)[:, 0]} for beta, omega in net)
 
 
 def from_layers(layers: Sequence[Mapping]) -> tuple[BookLayer, ...]:
-    """:mod:`jdl.regions` layers (plain ``{"W", "b"}`` dicts) as :class:`BookLayer` s."""
-    return tuple(BookLayer(jnp.asarray(layer.get("b", jnp.zeros(jnp.shape(layer["W"])[0])))[:, None],
-                           jnp.asarray(layer["W"]))
-                 for layer in layers if isinstance(layer, Mapping))
+    """:mod:`jdl.regions` layers (plain ``{"W": (out, in), "b": (out,)}`` dicts, ``b`` optional) as
+    :class:`BookLayer` s.
+
+    Raises:
+      ValueError: for an entry that is not a mapping (e.g. ``jdl.nn``'s empty activation params) or
+        not a plain 2-D layer (a stacked block of ``regions.pad_depth``): the book form has no such layer.
+
+    >>> [l.beta.shape for l in from_layers([{"W": jnp.ones((3, 1)), "b": jnp.zeros(3)}, {"W": jnp.ones((1, 3))}])]
+    [(3, 1), (1, 1)]
+    """
+    out = []
+    for k, layer in enumerate(layers):
+        if not isinstance(layer, Mapping) or "W" not in layer or jnp.ndim(layer["W"]) != 2:
+            raise ValueError(f"layers: entry {k} is not a {{'W': (out, in), 'b': (out,)}} layer, got "
+                             f"{type(layer).__name__}")
+        W = jnp.asarray(layer["W"])
+        out.append(BookLayer(jnp.asarray(layer.get("b", jnp.zeros(W.shape[0], W.dtype)))[:, None], W))
+    return tuple(out)
+
+
+def shallow_layers(phi, theta, dtype=jnp.float32) -> tuple[dict, dict]:
+    """A 1-H-1 ReLU net as :mod:`jdl.regions` layers, ``to_layers(matrix_form(phi, theta))``:
+    ``{"W": theta[:, 1:], "b": theta[:, 0]}``, then ``{"W": phi[1:] (1, H), "b": phi[:1]}``.
+
+    >>> [l["W"].shape for l in shallow_layers(**UDL_NET1)]
+    [(3, 1), (1, 3)]
+    """
+    return to_layers(matrix_form(phi, theta, dtype))
 
 
 def compose(first: Sequence, second: Sequence) -> tuple[BookLayer, ...]:
@@ -208,6 +251,27 @@ def compose(first: Sequence, second: Sequence) -> tuple[BookLayer, ...]:
     ([(3, 1), (3, 3), (1, 3)], -1.6, 2.0)
     """
     return from_layers(_compose_layers(to_layers(first), to_layers(second)))
+
+
+def udlbook_networks() -> dict[str, tuple]:
+    """CM20315_Deep's networks as :mod:`jdl.regions` layers (float32): net1 and net2, their compositions
+    as the notebook varies them, and the three-layer ``net2(net1(net1(x)))``.
+
+    >>> nets = udlbook_networks()
+    >>> list(nets)[:3], [l["W"].shape for l in nets["net2(net1)"]]
+    (['net1', 'net2', 'net2(net1)'], [(3, 1), (3, 3), (1, 3)])
+    """
+    n1, n2 = shallow_layers(**UDL_NET1), shallow_layers(**UDL_NET2)
+
+    def scaled(net, i, c):
+        phi = np.array(net["phi"], np.float32)
+        phi[i] *= c
+        return shallow_layers(phi, net["theta"])
+
+    return {"net1": n1, "net2": n2, "net2(net1)": _compose_layers(n1, n2),
+            "net2[phi_1*-1](net1)": _compose_layers(n1, scaled(UDL_NET2, 1, -1.0)),
+            "net2(net1[phi_1*0.5])": _compose_layers(scaled(UDL_NET1, 1, 0.5), n2),
+            "net1(net1)": _compose_layers(n1, n1), "net2(net1(net1))": _compose_layers(_compose_layers(n1, n1), n2)}
 
 
 def forward_columns(net: Sequence, x_DN, activation="relu", *, hidden: bool = False):
@@ -257,6 +321,35 @@ def _check_kind(kind: str) -> None:
         raise ValueError(f"kind: expected one of {KINDS}, got {kind!r}")
 
 
+def _outputs(net: Sequence, x_n) -> Array:
+    return forward_columns(net, _float(x_n)[None, :]).T
+
+
+def predict(net: Sequence, x_n, *, kind: str) -> tuple[Array, Array]:
+    """A 1-input book-form network's outputs and its likelihood's parameters (what the Loss notebooks plot).
+
+    Args:
+      net: book-form layers; the output has ``K`` rows.
+      x_n: ``(n,)`` inputs.
+      kind: one of :data:`KINDS`.
+
+    Returns:
+      ``(out_nK, param_nK)``: the outputs ``(n, K)`` and the Gaussian mean (the output itself,
+      ``"gaussian"``), ``Pr(y = 1) = sigmoid(out)`` (``"bernoulli"``, the notebook's ``lambda``) or the
+      class probabilities ``softmax(out)`` over ``K`` (``"categorical"``).
+
+    >>> from jdl.data import udlbook as U
+    >>> out, probs = predict(U.loss_parameters("multiclass"), U.X_TRAIN, kind="categorical")
+    >>> probs.shape, round(float(probs[0].sum()), 6)
+    ((20, 3), 1.0)
+    """
+    _check_kind(kind)
+    out_nK = _outputs(net, x_n)
+    if kind == "gaussian":
+        return out_nK, out_nK
+    return out_nK, (jax.nn.sigmoid(out_nK) if kind == "bernoulli" else jax.nn.softmax(out_nK, axis=-1))
+
+
 def fit_stats(net: Sequence, x_n, y_n, *, kind: str, sigma=None) -> dict[str, Array]:
     """The Loss notebooks' numbers for a 1-input book-form network on data ``(x_n, y_n)``.
 
@@ -283,8 +376,7 @@ def fit_stats(net: Sequence, x_n, y_n, *, kind: str, sigma=None) -> dict[str, Ar
     (11.452, 2.021)
     """
     _check_kind(kind)
-    x_n = _float(x_n)
-    out_nK = forward_columns(net, x_n[None, :]).T
+    out_nK = _outputs(net, x_n)
     y_n = jnp.asarray(y_n)
     if kind == "gaussian":
         if sigma is None:

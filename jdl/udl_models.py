@@ -9,7 +9,8 @@ with ``phi (2,)``. The notebooks' loss is the *sum* (not the mean) of squared er
 (:func:`sum_squares`, built on :func:`jdl.losses.squared_error`); :func:`loss_surface` evaluates it
 on a whole ``(phi_0, phi_1)`` grid in one vmapped call. :func:`linear_grad` and :func:`gabor_grad`
 are the notebooks' hand-derived gradients (checked against ``jax.grad`` and finite differences in
-the tests), :func:`linear_least_squares` the closed-form optimum of Training II.
+the tests), :func:`linear_least_squares` the closed-form optimum of Training II and
+:func:`linear_critical_lr` its fixed-step stability bound ``2 / lambda_max``; :func:`predict` draws a fit.
 
 References:
   Prince, *Understanding Deep Learning* (2023), chapter 6 (figures 6.1 and 6.4); notebooks CM20315
@@ -25,7 +26,8 @@ from jdl.nn import Model
 
 Array = jax.Array
 
-__all__ = ["linear", "gabor", "sum_squares", "loss_surface", "linear_grad", "gabor_grad", "linear_least_squares"]
+__all__ = ["linear", "gabor", "predict", "sum_squares", "loss_surface", "linear_grad", "gabor_grad",
+           "linear_least_squares", "linear_critical_lr"]
 
 
 def _linear_init(key: Array, in_dim: int = 1) -> Array:
@@ -50,6 +52,15 @@ def _gabor_apply(phi: Array, x: Array) -> Array:
 
 linear = Model(_linear_init, _linear_apply)
 gabor = Model(_gabor_init, _gabor_apply)
+
+
+def predict(model: Model, phi: Array, x_n: Array) -> Array:
+    """The fitted curve ``f(x_i; phi)`` at every input: ``model.apply`` vmapped over ``x_n (n,)`` -> ``(n,)``.
+
+    >>> predict(linear, jnp.array([1.0, 2.0]), jnp.array([0.0, 1.0])).tolist()
+    [1.0, 3.0]
+    """
+    return jax.vmap(lambda x: model.apply(phi, x[None])[0])(jnp.asarray(x_n))
 
 
 def sum_squares(model: Model, phi: Array, x_n: Array, y_n: Array, w_n: Array | None = None) -> Array:
@@ -116,3 +127,17 @@ def linear_least_squares(x_n: Array, y_n: Array) -> Array:
     """
     X = jnp.stack([jnp.ones_like(x_n), x_n], axis=1)
     return jnp.linalg.solve(X.T @ X, X.T @ y_n)
+
+
+def linear_critical_lr(x_n: Array) -> Array:
+    """The step size above which fixed-step gradient descent on Training II's loss diverges: ``2 / lambda_max(H)``.
+
+    The loss is quadratic with the constant Hessian ``H = 2 X^T X`` (``X = [1, x_i]`` rows), so a
+    fixed step ``lr`` scales the error along each eigenvector of ``H`` by ``1 - lr lambda``: every
+    component shrinks when ``lr < 2 / lambda_max`` and the top one grows when ``lr > 2 / lambda_max``.
+
+    >>> round(float(linear_critical_lr(jnp.array([0.0, 1.0]))), 4)  # H = 2 [[2, 1], [1, 1]]
+    0.382
+    """
+    X = jnp.stack([jnp.ones_like(x_n), x_n], axis=1)
+    return 2 / jnp.linalg.eigvalsh(2 * X.T @ X)[-1]

@@ -82,6 +82,42 @@ def test_both_methods_are_the_numpy_loop(small):
         np.testing.assert_allclose(hist.s, small["s"], rtol=1e-10)
 
 
+def test_u0_is_the_initial_projection_on_the_least_squares_modes(small):
+    # independent NumPy: u0 = |(W1 v + W2^T u) / 2|^2 per mode, (u, v) the singular pairs of lstsq's W*
+    w1, w2 = np.asarray(small["p0"]["W1"]), np.asarray(small["p0"]["W2"])
+    u, s, vt = np.linalg.svd(np.linalg.lstsq(small["x"], small["y"], rcond=None)[0].T, full_matrices=False)
+    want = np.sum(((w1 @ vt.T + w2.T @ u) / 2) ** 2, axis=0)  # a pair's sign flip (u, v) -> (-u, -v) cancels
+    for method, (_, hist) in small["out"].items():
+        np.testing.assert_allclose(hist.u0, want, rtol=1e-10, err_msg=method)
+
+
+@pytest.mark.parametrize("P,D", [(3, 5), (12, 5)])
+def test_general_inputs_and_rank_deficient_x(P, D):
+    """Non-orthonormal X, also with P < D (X^T X singular): both methods are the NumPy loop."""
+    rng = np.random.default_rng(P)
+    x, y = rng.normal(size=(P, D)), rng.normal(size=(P, 12))
+    key, lr, gamma, epochs = jax.random.key(1), 0.3, 0.3, 30
+    with jax.enable_x64(True):
+        p0 = L.init_params(key, D, 6, 12, gamma, jnp.float64)
+        out = {m: jax.tree_util.tree_map(np.asarray, jax.jit(L.make_train(6, epochs, method=m))(
+            key, jnp.asarray(x), jnp.asarray(y), lr, gamma)) for m in L.METHODS}
+        np.testing.assert_allclose(L.least_squares(jnp.asarray(x), jnp.asarray(y)),
+                                   np.linalg.lstsq(x, y, rcond=None)[0].T, atol=1e-12)  # the minimum-norm solution
+    ref, s = numpy_train(np.asarray(p0["W1"]), np.asarray(p0["W2"]), x, y, lr, epochs)
+    rank = min(P, D)
+    for method, (params, hist) in out.items():
+        np.testing.assert_allclose(hist.s[:rank], s[:rank], rtol=1e-10)
+        assert np.all(hist.s[rank:] == 0) and np.all(hist.strengths[:, rank:] == 0) and np.all(hist.u0[rank:] == 0)
+        for f in ("loss", "modes", "rsm", "pred"):
+            np.testing.assert_allclose(getattr(hist, f), ref[f], rtol=0, atol=1e-10 * np.max(np.abs(ref[f])),
+                                       err_msg=f"{method} {f}")
+        np.testing.assert_allclose(hist.strengths[:, :rank], ref["strengths"][:, :rank], rtol=1e-9, atol=1e-12)
+    for f in L.History._fields:
+        np.testing.assert_allclose(getattr(out["reduced"][1], f), getattr(out["direct"][1], f), rtol=1e-9,
+                                   atol=1e-12, err_msg=f)
+    np.testing.assert_allclose(out["reduced"][0]["W2"], out["direct"][0]["W2"], atol=1e-12)
+
+
 def test_reduced_equals_direct_to_rounding(small):
     (p_r, h_r), (p_d, h_d) = small["out"]["reduced"], small["out"]["direct"]
     for f in L.History._fields:
@@ -108,9 +144,11 @@ def test_init_is_the_tutorials_sigma():
     assert abs(float(jnp.std(p["W2"])) - 1 / np.sqrt(1003)) < 5e-3
 
 
-def test_jit_and_no_jit_agree_and_one_compile():
+@pytest.mark.parametrize("method", L.METHODS)
+def test_jit_and_no_jit_agree_and_one_compile(method):
     x, y = jnp.eye(4), jnp.asarray(tree.generate_hsd_numpy(1, 6, depth=2)[1], jnp.float32)
-    train = L.make_train(5, 3)
+    train = L.make_train(5, 3, method=method)
+    chex.clear_trace_counter()  # both parametrisations define a function named train
     eager = train(jax.random.key(0), x, y, 1.0, 0.5)
     counted = chex.assert_max_traces(train, n=1)
     jitted = jax.jit(counted)
@@ -164,6 +202,22 @@ def test_bad_hyperparameters_raise(lr, gamma, field):
         L.make_train(4, 2, method="adam")
 
 
+@pytest.mark.parametrize("lr,gamma,field", [(0.0, 1.0, "lr"), (-1.0, 1.0, "lr"), (1.0, 0, "gamma"),
+                                            (1.0, -1e-12, "gamma"), (1.0, float("nan"), "gamma")])
+def test_concrete_bad_lr_or_gamma_raise_one_line_errors(lr, gamma, field):
+    x, y = jnp.eye(2), jnp.ones((2, 3))
+    for method in L.METHODS:
+        with pytest.raises(ValueError, match=f"^{field}: must be > 0"):
+            L.make_train(3, 2, method=method)(jax.random.key(0), x, y, lr, gamma)
+    if field == "gamma":
+        with pytest.raises(ValueError, match="^gamma:"):
+            L.init_params(jax.random.key(0), 2, 3, 3, gamma)
+        with pytest.raises(ValueError, match="^gamma:"):
+            L.lnnet(3, 3, gamma)
+    # traced values cannot be checked: a jitted call runs
+    jax.jit(L.make_train(3, 2))(jax.random.key(0), x, y, 1.0, 1.0)
+
+
 def test_member_is_independent_of_the_grid():
     sample = lambda k: tree.generate_hsd(k, 20, depth=2)  # noqa: E731
     # chunks of 2 in both calls: one program shape (a second compile is a cache hit in CI)
@@ -174,6 +228,17 @@ def test_member_is_independent_of_the_grid():
         np.testing.assert_allclose(getattr(grid, f)[1, 1], getattr(other, f)[0], rtol=1e-12, err_msg=f)
     assert not np.allclose(grid.loss[1, 0], other.loss[1])
     assert grid.loss.dtype == np.float64
+    # the per-seed setup shared by the members gives the numbers of one make_train run with the seed's keys
+    k_data, k_init = L.run_keys(5)
+    with jax.enable_x64(True):
+        x, y = (jnp.asarray(v, jnp.float64) for v in sample(k_data))
+        _, one = jax.jit(L.make_train(6, 8, record_rsm=False))(k_init, x, y, 3.0, 0.5)
+    for f in L.History._fields:
+        if f != "rsm":
+            np.testing.assert_allclose(getattr(grid, f)[1, 1], getattr(one, f), rtol=1e-12, atol=1e-300, err_msg=f)
+    direct = L.train_grid([5], [3.0], [0.5], sample, hidden=6, epochs=8, method="direct")
+    for f in ("loss", "modes", "strengths", "pred", "u0", "s"):
+        np.testing.assert_allclose(getattr(direct, f)[0, 0], getattr(one, f), rtol=1e-9, err_msg=f)
 
 
 # --- the science, at the tutorial's sizes (one compiled program for the four runs)
@@ -190,7 +255,9 @@ def test_modes_converge_to_the_least_squares_solution(runs, hsd):
     np.testing.assert_allclose(p["W2"] @ p["W1"], w_ls, atol=1e-9)
     # small init ends balanced: the hidden similarity is V diag(s) V^T = (W*^T W*)^(1/2)
     lam, V = np.linalg.eigh(w_ls.T @ w_ls)
-    np.testing.assert_allclose(runs["tutorial"]["hist"].rsm[-1], V @ np.diag(np.sqrt(lam)) @ V.T, atol=1e-6)
+    want = V @ np.diag(np.sqrt(lam)) @ V.T
+    np.testing.assert_allclose(runs["tutorial"]["hist"].rsm[-1], want, atol=1e-6)
+    np.testing.assert_allclose(L.balanced_rsm(*hsd), want, atol=1e-10)
     np.testing.assert_allclose(runs["tutorial"]["hist"].s, np.linalg.svd(hsd[1], compute_uv=False), rtol=1e-12)
 
 
@@ -250,3 +317,19 @@ def test_float32_learns_the_slow_modes_too_early_at_tiny_gamma(runs, hsd):
     assert np.max(early[0, 4:]) > 4.0  # the four slowest modes: several epochs early (float64: < 1)
     assert np.max(np.abs(early[1])) < 1.0  # at the tutorial's 1e-12 float32 is still right
     assert np.max(np.abs(early[0, :2])) < 1.0  # and the first modes are right at 1e-15 too
+
+
+def test_numpy_least_squares_modes_and_balanced_rsm():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(7, 4)), rng.normal(size=(7, 9))
+    t = L.least_squares_modes(x, y)
+    w = np.linalg.pinv(x) @ y  # (D, N): W*^T
+    np.testing.assert_allclose((t.U * t.s) @ t.V.T, w.T, atol=1e-12)
+    np.testing.assert_allclose(np.diag(t.U.T @ w.T @ t.V), t.s, rtol=1e-12)  # u^T W* v = s > 0
+    with jax.enable_x64(True):
+        tj = L.target_modes(jnp.asarray(x), jnp.asarray(y))
+    np.testing.assert_allclose(tj.s, t.s, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(tj.U) * np.asarray(tj.V)[0], t.U * t.V[0], atol=1e-12)  # pairs, sign-free
+    # balanced weights at the solution: W1 = sqrt(s) V^T, W2 = U sqrt(s), H H^T = X W1^T W1 X^T
+    w1 = np.sqrt(t.s)[:, None] * t.V.T
+    np.testing.assert_allclose(L.balanced_rsm(x, y), x @ w1.T @ w1 @ x.T, atol=1e-12)

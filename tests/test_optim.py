@@ -58,11 +58,11 @@ def nb_gradient(model, phi, x, y):
                      np.sum((0.06 * x * cos * gauss - 0.06 * x * sin * gauss * z / 16) * r)])
 
 
-def nb_gd_line_search(model, phi, x, y, n_steps):
+def nb_gd_line_search(model, phi, x, y, n_steps, max_dist=2.0):
     phis = [np.array(phi, np.float64)]
-    for _ in range(n_steps):
+    for _ in range(n_steps):  # Training III's gradient_descent_step: line_search(..., max_dist = 2.0)
         g = nb_gradient(model, phis[-1], x, y)
-        alpha, _, _ = nb_line_search(lambda a: nb_loss(model, phis[-1] - g * a, x, y), 1e-5, 2.0, 15)
+        alpha, _, _ = nb_line_search(lambda a: nb_loss(model, phis[-1] - g * a, x, y), 1e-5, max_dist, 15)
         phis.append(phis[-1] - alpha * g)
     return np.array(phis)
 
@@ -109,10 +109,12 @@ def test_bracket_line_search_stops_on_thresh_and_vmaps_over_max_dist():
 
 
 def test_the_notebook_losses_and_gradients():
+    # the notebooks' literal prints: 'Correct loss = 12.367' (Training II), 'Correct loss = %3.3f' % 16.419 (III)
+    assert (U.LINEAR.check_loss, U.GABOR.check_loss) == (12.367, 16.419)
     with jax.enable_x64(True):
         for objective, grad, check, loss, phi_g in [
-                (linear_objective, M.linear_grad, U.LINEAR.check_phi, U.LINEAR.check_loss, U.LINEAR.check_phi),
-                (gabor_objective, M.gabor_grad, U.GABOR.check_phi, U.GABOR.check_loss, U.GABOR.gradient_phi)]:
+                (linear_objective, M.linear_grad, (0.6, -0.2), 12.367, U.LINEAR.check_phi),
+                (gabor_objective, M.gabor_grad, (0.6, -0.2), 16.419, U.GABOR.gradient_phi)]:
             obj, x, y = objective()
             every = jax.jit(lambda c, p: (obj(c), grad(p, x, y), jax.grad(obj)(p), finite_differences(obj, p, 1e-6),
                                           finite_differences(obj, p, 1e-4, "forward")))  # noqa: B023
@@ -130,16 +132,16 @@ def test_gd_with_line_search_follows_the_notebook_loop(which):
                                         else (M.gabor, nb_gabor, gabor_objective, U.GABOR))
     with jax.enable_x64(True):
         obj, x, y = objective()
-        traj = jax.jit(lambda p: optim.descend(obj, optim.gd_line_search(max_dist=2.0), p, runs.n_steps))(
+        traj = jax.jit(lambda p: optim.descend(obj, optim.gd_line_search(max_dist=runs.max_dist), p, runs.n_steps))(
             jnp.asarray(runs.start))
-        ref = nb_gd_line_search(nb_model, runs.start, np.asarray(x), np.asarray(y), runs.n_steps)
+        ref = nb_gd_line_search(nb_model, runs.start, np.asarray(x), np.asarray(y), runs.n_steps, runs.max_dist)
         chex.assert_shape([traj.params, traj.loss, traj.learning_rate], [ref.shape, (runs.n_steps + 1,),
                                                                          (runs.n_steps,)])
         np.testing.assert_allclose(traj.params, ref, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(traj.loss, [nb_loss(nb_model, p, np.asarray(x), np.asarray(y)) for p in ref],
                                    rtol=1e-10)
         assert np.all(np.diff(np.asarray(traj.loss)) < 0)  # every line-search step goes downhill
-        assert np.all((traj.learning_rate > 0) & (traj.learning_rate < 2.0))
+        assert np.all((traj.learning_rate > 0) & (traj.learning_rate < runs.max_dist))
 
 
 def test_fixed_step_and_sgd_follow_the_notebook_loops():
@@ -175,9 +177,22 @@ def test_sgd_permutation_batches_are_the_legacy_stream_and_leave_it_alone():
     assert np.random.rand() == before  # the global stream is untouched
     np.random.seed(1)
     np.testing.assert_array_equal(idx, [np.random.permutation(30)[:5] for _ in range(4)])
+
+
+def test_permutation_batches_from_keys_are_uniform_distinct_and_vmap_over_seeds():
     j = optim.permutation_batches(jax.random.key(3), 6, 30, 5)
     chex.assert_shape(j, (6, 5))
     assert all(len(set(r)) == 5 and 0 <= min(r) and max(r) < 30 for r in np.asarray(j).tolist())
+    np.testing.assert_array_equal(optim.permutation_batches(jax.random.key(3), 6, 30, 5), j)  # a key is a stream
+    # many seeds in one call (how the experiment draws its extra SGD runs): each run its own stream, and every
+    # index equally likely in a batch (a permutation's first 5 of 30: probability 1/6 per index and step)
+    keys = jax.random.split(jax.random.key(0), 400)
+    many = np.asarray(jax.jit(jax.vmap(lambda k: optim.permutation_batches(k, 41, 30, 5)))(keys))
+    chex.assert_shape(many, (400, 41, 5))
+    assert not np.array_equal(many[0], many[1])
+    assert all(len(set(row)) == 5 for row in many.reshape(-1, 5).tolist())
+    freq = np.bincount(many.ravel(), minlength=30) / (400 * 41)
+    np.testing.assert_allclose(freq, 1 / 6, atol=0.01)  # ~2.4e-3 standard error per index
     with pytest.raises(ValueError, match="batch_size"):
         optim.permutation_batches(jax.random.key(0), 2, 5, 6)
 
@@ -187,16 +202,16 @@ def test_zoom_line_search_finds_the_minimum_the_bracketing_search_brackets():
     tolerance reproduces it) lies inside the bracketing search's final bracket at every iterate."""
     with jax.enable_x64(True):
         obj, x, y = linear_objective()
-        X = jnp.stack([jnp.ones_like(x), x], 1)
-        H = 2 * X.T @ X
         start = jnp.asarray(U.LINEAR.start)
-        traj = jax.jit(lambda p: optim.descend(obj, optim.gd_line_search(max_dist=2.0), p, 10))(start)
+        H = jax.hessian(obj)(start)  # constant: the loss is quadratic
+        max_dist = U.LINEAR.max_dist
+        traj = jax.jit(lambda p: optim.descend(obj, optim.gd_line_search(max_dist=max_dist), p, 10))(start)
         zoom = optax.chain(optax.sgd(1.0), optax.scale_by_zoom_linesearch(40, curv_rtol=1e-6,
                                                                           initial_guess_strategy="one"))
 
         def at(p):
             g = jax.grad(obj)(p)
-            ls = optim.bracket_line_search(lambda a: obj(p - a * g), max_dist=2.0, thresh=1e-5, max_iter=15)
+            ls = optim.bracket_line_search(lambda a: obj(p - a * g), max_dist=max_dist, thresh=1e-5, max_iter=15)
             _, state = zoom.update(g, zoom.init(p), p, value=obj(p), grad=g, value_fn=obj)
             return ls.bracket, g @ g / (g @ H @ g), optax.tree.get(state, "learning_rate")
 
@@ -218,8 +233,11 @@ def test_zoom_line_search_finds_the_minimum_the_bracketing_search_brackets():
 def test_fixed_learning_rate_converges_below_two_over_lambda_max_and_diverges_above():
     with jax.enable_x64(True):
         obj, x, y = linear_objective()
-        X = jnp.stack([jnp.ones_like(x), x], 1)
-        lr_crit = 2 / float(jnp.linalg.eigvalsh(2 * X.T @ X)[-1])
+        lr_crit = float(M.linear_critical_lr(x))
+        # against the Hessian by autodiff and NumPy's eigenvalues
+        H = np.asarray(jax.hessian(obj)(jnp.asarray(U.LINEAR.start)))
+        assert lr_crit == pytest.approx(2 / np.linalg.eigvalsh(H).max(), rel=1e-12)
+        assert round(lr_crit, 4) == 0.0400  # the README's 2 / lambda_max(H)
         lrs = jnp.asarray([0.1, 0.5, 0.95, 1.05]) * lr_crit
         sweep = jax.jit(jax.vmap(lambda lr: optim.descend(obj, optax.sgd(lr), jnp.asarray(U.LINEAR.start), 400)))
         loss = sweep(lrs).loss[:, -1]
@@ -269,7 +287,8 @@ def test_gabor_loss_is_non_convex_gd_finds_local_minima_from_the_wrong_valley():
             np.testing.assert_allclose(surface[r], [nb_loss(nb_gabor, [a, float(p1[r])], xn, yn) for a in p0],
                                        rtol=1e-12)
         starts = jnp.asarray([U.GABOR.start, (3.5, 6.5), (-8.0, 20.0), (7.0, 5.0)])
-        final = jax.jit(jax.vmap(lambda p: optim.descend(obj, optim.gd_line_search(2.0), p, 40).loss[-1]))(starts)
+        tx = optim.gd_line_search(U.GABOR.max_dist)
+        final = jax.jit(jax.vmap(lambda p: optim.descend(obj, tx, p, 40).loss[-1]))(starts)
         assert float(final[0]) < 0.8  # the notebook's start reaches the global valley
         assert np.sum(np.asarray(final) > 3.0) >= 2  # others are stuck in local minima
 
@@ -281,8 +300,10 @@ def test_models_follow_the_model_convention(key):
     phi = M.gabor.init(key, 1)
     assert -10 <= float(phi[0]) <= 10 and 2.5 <= float(phi[1]) <= 22.5
     x, y = map(jnp.asarray, U.gabor_data())
-    np.testing.assert_allclose(jax.vmap(lambda v: M.gabor.apply(phi, v[None])[0])(x),
-                               nb_gabor(np.asarray(phi, np.float64), np.asarray(x)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(M.predict(M.gabor, phi, x), nb_gabor(np.asarray(phi, np.float64), np.asarray(x)),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(M.predict(M.linear, phi, x), nb_linear(np.asarray(phi, np.float64), np.asarray(x)),
+                               rtol=1e-5, atol=1e-5)
     w = (jnp.arange(30) < 10).astype(jnp.float32)  # a 0/1 mask is the loss of the first 10 examples
     np.testing.assert_allclose(M.sum_squares(M.gabor, phi, x, y, w), M.sum_squares(M.gabor, phi, x[:10], y[:10]),
                                rtol=1e-6)

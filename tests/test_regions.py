@@ -9,6 +9,8 @@ import pytest
 
 from jdl import nn
 from jdl import regions as R
+from jdl import shallow as S
+from jdl.data import udlbook as U
 
 
 # --- references ---------------------------------------------------------------------------------
@@ -215,22 +217,22 @@ def test_depth_and_noise_are_traced_one_compile():
     assert int(f(jax.random.key(1), 6, 0.5)) > 0
 
 
-# --- udlbook CM20315_Deep / CM20315_Deep2 -------------------------------------------------------
+# --- udlbook CM20315_Deep / CM20315_Deep2 (the networks live in jdl.shallow; regions counts their pieces) -------
 def test_udlbook_shallow_networks_and_their_matrix_form():
     x = np.arange(-1, 1, 0.01)  # the notebooks' grid
-    for net in (R.UDL_NET1, R.UDL_NET2):
-        y = R.shallow_1_1_3(x, **net)
-        layers = R.shallow_layers(**net)
+    for net in (U.UDL_NET1, U.UDL_NET2):
+        y = S.shallow_1_1_3(x, **net)
+        layers = S.shallow_layers(**net)
         np.testing.assert_allclose(jax.vmap(lambda t: R.evaluate(layers, t))(x.astype(np.float32))[:, 0], y, atol=1e-6)
     # hand values: net1(-1) = 1 - 2, net1(0) = 1, net1(0.67) = 1 - 3 * 0.67, net1(1) = 1 - 3 + 9.3 * 0.33
-    np.testing.assert_allclose(R.shallow_1_1_3(np.array([-1, 0, 0.67, 1.0]), **R.UDL_NET1),
+    np.testing.assert_allclose(S.shallow_1_1_3(np.array([-1, 0, 0.67, 1.0]), **U.UDL_NET1),
                                [-1.0, 1.0, -1.01, 1.069], atol=1e-5)
     # Deep2: the 1-3-3-1 matrix form (Omega_1 = theta2_1 phi1^T, beta_1 = theta2_0 + theta2_1 phi1_0)
-    deep = R.compose(R.shallow_layers(**R.UDL_NET1), R.shallow_layers(**R.UDL_NET2))
-    theta2, phi1 = np.array(R.UDL_NET2["theta"]), np.array(R.UDL_NET1["phi"])
+    deep = R.compose(S.shallow_layers(**U.UDL_NET1), S.shallow_layers(**U.UDL_NET2))
+    theta2, phi1 = np.array(U.UDL_NET2["theta"]), np.array(U.UDL_NET1["phi"])
     np.testing.assert_allclose(deep[1]["W"], np.outer(theta2[:, 1], phi1[1:]), rtol=1e-6)
     np.testing.assert_allclose(deep[1]["b"], theta2[:, 0] + theta2[:, 1] * phi1[0], rtol=1e-6)
-    composed = R.shallow_1_1_3(R.shallow_1_1_3(x, **R.UDL_NET1), **R.UDL_NET2)
+    composed = S.shallow_1_1_3(S.shallow_1_1_3(x, **U.UDL_NET1), **U.UDL_NET2)
     np.testing.assert_allclose(jax.vmap(lambda t: R.evaluate(deep, t))(x.astype(np.float32))[:, 0], composed, atol=1e-5)
 
 
@@ -238,15 +240,15 @@ def test_udlbook_piece_counts():
     # net1 kinks at 0 and 0.67; net2 at -0.6, -0.2, 0.5; each of net1's 3 monotone pieces sweeps [-1, 1]
     want = {"net1": 3, "net2": 4, "net2(net1)": 12, "net2[phi_1*-1](net1)": 12, "net2(net1[phi_1*0.5])": 10,
             "net1(net1)": 9, "net2(net1(net1))": 36}
-    got = {k: int(count(p, -1.0, 1.0, max_breakpoints=64).n_pieces) for k, p in R.udlbook_networks().items()}
+    got = {k: int(count(p, -1.0, 1.0, max_breakpoints=64).n_pieces) for k, p in S.udlbook_networks().items()}
     assert got == want
-    for name, p in R.udlbook_networks().items():
+    for name, p in S.udlbook_networks().items():
         assert grid_pieces(p, -1, 1) == want[name], name
-    net = R.shallow_layers(**R.UDL_NET1)  # N copies of net1, then net2: 4 * 3^N pieces
+    net = S.shallow_layers(**U.UDL_NET1)  # N copies of net1, then net2: 4 * 3^N pieces
     for n in range(1, 6):
-        deep = R.compose(net, R.shallow_layers(**R.UDL_NET2))
+        deep = R.compose(net, S.shallow_layers(**U.UDL_NET2))
         assert int(count(deep, -1.0, 1.0, max_breakpoints=1024).n_pieces) == 4 * 3 ** n
-        net = R.compose(net, R.shallow_layers(**R.UDL_NET1))
+        net = R.compose(net, S.shallow_layers(**U.UDL_NET1))
 
 
 def test_regions_bound_and_bad_init():

@@ -21,6 +21,7 @@ def test_help_lists_every_field_with_its_default(capsys, module, fields):
     (uc, ["--dtype=float16"], "dtype"), (uc, ["--strides=0,1"], "strides"), (uc, ["--pads=-1"], "pads"),
     (uc, ["--dilations="], "dilations"), (uc, ["--kernel_sizes=0"], "kernel_sizes"),
     (uc, ["--demo_size=2"], "demo_size"), (uc, ["--timing_batch=-1"], "timing_batch"), (uc, ["--seed=x"], "seed"),
+    (uc, ["--seed=-1"], "seed"), (uc, ["--kernel_sizes=15"], "kernel_sizes"),  # 15 > the grid image's 11 + 2 pad
     (ug, ["--n_points=1"], "n_points"), (ug, ["--max_dim=0"], "max_dim"),
     (ug, ["--volume_max_dim=0"], "volume_max_dim"),
     (ug, ["--seeds="], "seeds"), (ug, ["--diameter=0"], "diameter"), (ug, ["--shell=1"], "shell"),

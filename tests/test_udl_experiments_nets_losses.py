@@ -34,7 +34,7 @@ def test_bad_config_is_one_line_error_naming_the_field(mod, args, field):
 def test_networks_quick_run(tmp_path, run_quick):
     m = run_quick("udl_networks")
     sh, dp = m["shallow"], m["deep"]
-    assert round(sh["least_squares_loss"], 3) == 9.385  # the notebook's "Loss = 9.385"
+    assert round(sh["least_squares_loss"], 3) == 9.385  # the notebook's "Loss = %3.3f" with its TODO filled in
     assert sh["output_layer_least_squares"]["sum_of_squares"] < 0.181 < sh["phi_0_grid"]["best_sum_of_squares"]
     v = sh["variants"]
     assert v["original"]["pieces_on_0_1"] == 4 and v["7: theta_2. x 0.5, phi_2 x 2"]["max_abs_change"] < 1e-12

@@ -1,9 +1,9 @@
 """Fixtures of udlbook's Training I-III and Gradients I-II notebooks, exactly as the notebooks make them.
 
-Literal data arrays, the notebooks' starting points and step sizes, and the two places where they
-draw random numbers with NumPy's legacy global stream (``np.random.seed``): Gradients II's random
-ReLU network and Training III's minibatch permutations. Everything is NumPy float64 (what the
-notebooks compute in), so callers choose the precision.
+Literal data arrays, the notebooks' starting points, step sizes and printed answers, and the two
+places where they draw random numbers with NumPy's legacy global stream (``np.random.seed``):
+Gradients II's random ReLU network and Training III's minibatch permutations. Everything is NumPy
+float64 (what the notebooks compute in), so callers choose the precision.
 
 References:
   Prince, *Understanding Deep Learning* (2023), chapters 6 and 7; notebooks CM20315 Training_I,
@@ -18,8 +18,8 @@ import jax.numpy as jnp
 import numpy as np
 
 __all__ = ["training_i_loss", "linear_data", "gabor_data", "LINEAR", "GABOR", "LinearRuns", "GaborRuns",
-           "sgd_permutation_batches", "random_permutation_batches",
-           "COMPOSITE", "composite_params", "gradients_ii_network", "GRADIENTS_II_INPUT", "GRADIENTS_II_TARGET"]
+           "sgd_permutation_batches", "COMPOSITE", "composite_params", "GRADIENTS_I_TRUE", "gradients_ii_network",
+           "GRADIENTS_II_INPUT", "GRADIENTS_II_TARGET", "GRADIENTS_II_OUTPUT"]
 
 
 def training_i_loss(phi):
@@ -74,6 +74,9 @@ class LinearRuns(NamedTuple):
     check_loss: float = 12.367
     start: tuple[float, float] = (1.6, -0.5)  # gradient descent with line search, 10 steps
     n_steps: int = 10
+    # Training II's GD step is a TODO and its line_search defaults to max_dist=0.1; 2.0 is what Training III's
+    # gradient_descent_step passes to the same line_search (line_search(..., max_dist = 2.0)), used here too
+    max_dist: float = 2.0
     surface: tuple[tuple[float, float, float], tuple[float, float, float]] = ((0.0, 2.0, 0.02), (-1.0, 1.0, 0.002))
 
 
@@ -85,6 +88,7 @@ class GaborRuns(NamedTuple):
     gradient_phi: tuple[float, float] = (-5.0, 25.0)  # where the notebook checks its hand-derived gradient
     start: tuple[float, float] = (-1.5, 8.5)  # line search and fixed-step descents, 21 steps each
     n_steps: int = 21
+    max_dist: float = 2.0  # gradient_descent_step: line_search(data, model, phi, gradient*-1, max_dist = 2.0)
     fixed_lr: float = 0.2
     sgd_start: tuple[float, float] = (3.5, 6.5)  # SGD: 41 steps, lr 0.8, batches of 5, np.random.seed(1)
     sgd_steps: int = 41
@@ -116,22 +120,6 @@ def sgd_permutation_batches(n_steps: int = 41, n: int = 30, batch_size: int = 5,
         np.random.set_state(state)
 
 
-def random_permutation_batches(seed: int, runs: int, n_steps: int, n: int = 30, batch_size: int = 5) -> np.ndarray:
-    """Minibatches like :func:`sgd_permutation_batches` for many independent runs, from
-    ``np.random.default_rng(seed)`` (host-side, so compiled sweeps hold no random-number code).
-
-    Returns:
-      ``(runs, n_steps, batch_size)`` int32 indices, distinct within each step.
-
-    >>> random_permutation_batches(0, runs=3, n_steps=2).shape
-    (3, 2, 5)
-    """
-    if not 1 <= batch_size <= n:
-        raise ValueError(f"batch_size: need 1 <= batch_size <= n={n}, got {batch_size}")
-    u = np.random.default_rng(seed).random((runs, n_steps, n))
-    return np.argsort(u, axis=-1)[..., :batch_size].astype(np.int32)
-
-
 # Gradients I: y = beta4 + omega4 log(beta3 + omega3 cos(beta2 + omega2 exp(beta1 + omega1 sin(beta0 + omega0 x))))
 COMPOSITE = {"beta": (1.0, 2.0, -3.0, 0.4, -0.3), "omega": (0.1, -0.4, 2.0, 3.0, -0.5), "x": 2.3}
 
@@ -146,8 +134,16 @@ def composite_params() -> tuple[np.ndarray, np.ndarray, float]:
     return np.asarray(COMPOSITE["beta"]), np.asarray(COMPOSITE["omega"]), COMPOSITE["x"]
 
 
+# Gradients I's printed true values (3 decimals): the forward pass f_0..f_3, h_1..h_4, the backward pass dy/dh_1..4
+# and dy/df_0..3 (None for dy/dh_4 and dy/df_3, which it does not print) and the ten parameter derivatives.
+# dy/domega_0 is None: the notebook gives it only as a closed form to evaluate (jdl.gradients.composite_omega0)
+GRADIENTS_I_TRUE = {"f": (1.230, 1.623, 7.137, 2.372), "h": (0.942, 5.068, 0.657, 0.864),
+                    "dy_dh": (-1.932, 0.953, -0.632, None), "dy_df": (-0.646, 4.830, 0.476, None),
+                    "beta": (-0.646, 4.830, 0.476, -0.211, 1.0), "omega": (None, 4.552, 2.415, -0.139, 0.864)}
+
 GRADIENTS_II_INPUT = 1.2  # net_input = np.ones((1, 1)) * 1.2
 GRADIENTS_II_TARGET = 20.0  # y = np.ones((1, 1)) * 20.0
+GRADIENTS_II_OUTPUT = 1.907  # 'True output = 1.907'
 
 
 def gradients_ii_network(K: int = 5, D: int = 6, D_i: int = 1, D_o: int = 1, seed: int = 0):

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from jdl.regions import UDL_NET1, UDL_NET2
-
 __all__ = ["X_TRAIN", "Y_SHALLOW", "Y_REGRESSION", "Y_BINARY", "Y_MULTICLASS", "SHALLOW_NET", "SIGMOID_NET",
            "NET_2_INPUTS", "UDL_NET1", "UDL_NET2", "LOSS_NOTEBOOKS", "LOSS_CORRECT_ANSWERS", "shallow_net",
            "loss_parameters", "shallow_variants", "deep2_random_network", "input_grid"]
@@ -46,6 +44,10 @@ SIGMOID_NET = {"phi": (0.3, 0.5, -1.0, 0.9), "theta": ((0.3, -1.0), (-1.0, 2.0),
 # shallow_2_1_3: theta rows (theta_i0, theta_i1, theta_i2), inputs x1, x2 on np.arange(0, 10, 0.1)^2
 NET_2_INPUTS = {"phi": (0.0, -1.0, 2.0, 0.6), "theta": ((4.0, -0.9, 0.0), (5.0, -0.9, -0.5), (-5.0, 0.5, 0.9))}
 
+# --- CM20315_Deep / Deep2: the two 1-3-1 networks that the notebooks compose --------------------------------------
+UDL_NET1 = {"theta": ((0.0, -1.0), (0.0, 1.0), (-0.67, 1.0)), "phi": (1.0, -2.0, -3.0, 9.3)}
+UDL_NET2 = {"theta": ((-0.6, -1.0), (0.2, 1.0), (-0.5, 1.0)), "phi": (0.5, -1.0, -1.5, 2.0)}
+
 
 def shallow_net(phi_0, phi_1, phi_2, phi_3, theta_10, theta_11, theta_20, theta_21, theta_30, theta_31) -> dict:
     """The notebooks' ten named scalars as ``{"phi": (4,), "theta": (3, 2)}`` float64 arrays.
@@ -70,6 +72,10 @@ def shallow_variants() -> dict[str, dict]:
     there the two slopes cancel and both joints vanish).
 
     Returns ``{name: {"phi": (4,), "theta": (3, 2)}}``, the original first.
+
+    >>> v = shallow_variants()
+    >>> len(v), list(v)[0], v["1: phi_0 = 0"]["phi"].tolist()
+    (11, 'original', [0.0, 2.0, -1.0, 7.0])
     """
     base = _as_arrays(SHALLOW_NET)
 
@@ -98,7 +104,11 @@ def shallow_variants() -> dict[str, dict]:
 
 def input_grid(notebook: str) -> np.ndarray:
     """The notebooks' plotting inputs: ``np.arange(0, 1, 0.01)`` (Shallow, Loss) or
-    ``np.arange(-1, 1, 0.01)`` (Deep, Deep2; Deep's composition cells use step 0.001)."""
+    ``np.arange(-1, 1, 0.01)`` (Deep, Deep2; Deep's composition cells use step 0.001).
+
+    >>> input_grid("shallow").shape, input_grid("deep_fine").shape
+    ((100,), (2000,))
+    """
     return {"shallow": np.arange(0, 1, 0.01), "loss": np.arange(0, 1, 0.01), "deep": np.arange(-1, 1, 0.01),
             "deep_fine": np.arange(-1, 1, 0.001)}[notebook]
 
