@@ -28,9 +28,24 @@ import jax
 
 from jdl.io import save_json
 
-__all__ = ["parse_value", "override", "help_text", "parse_args", "main", "environment", "atomic_json"]
+__all__ = ["parse_value", "override", "help_text", "parse_args", "main", "environment", "atomic_json", "at_least"]
 
 atomic_json = save_json
+
+
+def at_least(config, minimum, *names: str) -> None:
+    """Raise a one-line ``ValueError`` naming the first field of ``names`` below ``minimum``.
+
+    >>> import types
+    >>> at_least(types.SimpleNamespace(steps=0), 1, "steps")
+    Traceback (most recent call last):
+    ...
+    ValueError: steps: must be >= 1, got 0
+    """
+    for name in names:
+        value = getattr(config, name)
+        if value < minimum:
+            raise ValueError(f"{name}: must be >= {minimum}, got {value}")
 
 
 def _field_type(cls, field: dataclasses.Field):

@@ -63,9 +63,7 @@ class Config:
 
     def validate(self) -> None:
         self.spec().validate()
-        for name in ("n_networks", "chunk", "chunks_per_block", "measure_limit", "top", "zipf_min_count"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name}: must be >= 1, got {getattr(self, name)}")
+        _cli.at_least(self, 1, "n_networks", "chunk", "chunks_per_block", "measure_limit", "top", "zipf_min_count")
         if self.capacity and self.capacity < 2 * self.chunk * self.chunks_per_block:
             raise ValueError(f"capacity: must be 0 or >= 2 x chunk x chunks_per_block, got {self.capacity}")
         if self.precision not in PRECISIONS:

@@ -85,9 +85,7 @@ class Config:
         tree.check_tree(self.depth, self.branching)  # names depth / branching
         if not 0.0 <= self.flip <= 1.0:
             raise ValueError(f"flip: a probability must lie in [0, 1], got {self.flip}")
-        for name in ("n_features", "hidden", "epochs"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name}: must be >= 1, got {getattr(self, name)}")
+        _cli.at_least(self, 1, "n_features", "hidden", "epochs")
         if not self.lr > 0:
             raise ValueError(f"lr: must be > 0, got {self.lr}")
         if not self.gamma > 0:

@@ -67,10 +67,8 @@ class Config:
             raise ValueError("seeds: need at least one seed")
         if not self.sgd_seeds:
             raise ValueError("sgd_seeds: need at least one seed")
-        for name in ("n_max", "n_step", "block", "chunk", "grad_n", "fit_epochs", "batch_size", "dd_epochs",
-                     "peak_epochs", "peak_eval_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name}: must be >= 1, got {getattr(self, name)}")
+        _cli.at_least(self, 1, "n_max", "n_step", "block", "chunk", "grad_n", "fit_epochs", "batch_size",
+                      "dd_epochs", "peak_epochs", "peak_eval_every")
         for name in ("fit_sizes", "dd_sizes"):
             sizes = getattr(self, name)
             if not sizes or min(sizes) < 1:

@@ -60,9 +60,7 @@ class Config:
     seed: int = 0
 
     def validate(self) -> None:
-        for name in ("sawtooth_depth", "noisy_depth", "seeds", "net_seeds", "udl_copies", "chunk"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name}: must be >= 1, got {getattr(self, name)}")
+        _cli.at_least(self, 1, "sawtooth_depth", "noisy_depth", "seeds", "net_seeds", "udl_copies", "chunk")
         if self.sawtooth_depth > 20 or self.noisy_depth > 16:
             raise ValueError("sawtooth_depth/noisy_depth: at most 20/16 (capacity 2^L per network)")
         for name in ("plot_depths", "widths", "depths", "noise_levels"):

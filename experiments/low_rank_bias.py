@@ -63,9 +63,8 @@ class Config:
         for name in ("seeds", "train_seeds", "train_depths", "ranks", "lrs"):
             if not getattr(self, name):
                 raise ValueError(f"{name}: need at least one value")
-        for name in ("max_depth", "width", "n_inputs", "d", "n_train", "n_test", "steps", "eval_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name}: must be >= 1, got {getattr(self, name)}")
+        _cli.at_least(self, 1, "max_depth", "width", "n_inputs", "d", "n_train", "n_test", "steps",
+                      "eval_every")
         if min(self.train_depths) < 1:
             raise ValueError(f"train_depths: depths must be >= 1, got {self.train_depths}")
         if min(self.ranks) < 1 or max(self.ranks) > self.d:

@@ -55,9 +55,7 @@ class Config:
     points_per_call: int = field(default=0, metadata={"help": "(seed, sigma^2) points per compiled call (0: ~2 GiB)"})
 
     def validate(self) -> None:
-        for name in ("K", "D", "n_data"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name}: must be >= 1, got {getattr(self, name)}")
+        _cli.at_least(self, 1, "K", "D", "n_data")
         if not self.seeds:
             raise ValueError("seeds: need at least one seed")
         for name in ("sigma_sq_min", "sigma_sq_max"):

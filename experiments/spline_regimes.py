@@ -78,9 +78,7 @@ class Config:
                 raise ValueError(f"{name}: need values > 0, got {v}")
         if not self.seeds:
             raise ValueError("seeds: need at least one seed")
-        for name in ("m", "steps", "records", "chunk"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name}: must be >= 1, got {getattr(self, name)}")
+        _cli.at_least(self, 1, "m", "steps", "records", "chunk")
         if self.n_points < 3:
             raise ValueError(f"n_points: need >= 3 points for a cubic spline, got {self.n_points}")
         if self.grid_points < 2:

@@ -55,9 +55,7 @@ class Config:
     def validate(self) -> None:
         if self.n_points < 2:
             raise ValueError(f"n_points: need at least 2 points, got {self.n_points}")
-        for name in ("max_dim", "volume_max_dim"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name}: must be >= 1, got {getattr(self, name)}")
+        _cli.at_least(self, 1, "max_dim", "volume_max_dim")
         if not self.seeds:
             raise ValueError("seeds: need at least one seed")
         if not self.diameter > 0:

@@ -51,11 +51,8 @@ class Config:
     def validate(self) -> None:
         if self.n_eps < 2:
             raise ValueError(f"n_eps: need >= 2 step sizes, got {self.n_eps}")
-        for name in ("n_nets", "n_inputs", "K", "D"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name}: must be >= 1, got {getattr(self, name)}")
-        if self.seed < 0:
-            raise ValueError(f"seed: must be >= 0, got {self.seed}")
+        _cli.at_least(self, 1, "n_nets", "n_inputs", "K", "D")
+        _cli.at_least(self, 0, "seed")
 
 
 def get_config(quick: bool = False) -> Config:

@@ -61,16 +61,13 @@ class Config:
         "help": "jax.random.key seed of the extensions' SGD minibatches (the notebook's run keeps np.random.seed(1))"})
 
     def validate(self) -> None:
-        for name in ("surface_coarsen", "start_steps", "lr_steps", "sgd_seeds", "decay_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name}: must be >= 1, got {getattr(self, name)}")
+        _cli.at_least(self, 1, "surface_coarsen", "start_steps", "lr_steps", "sgd_seeds", "decay_every")
         for name in ("starts", "n_lrs", "n_max_dist"):
             if getattr(self, name) < 2:
                 raise ValueError(f"{name}: need >= 2 points, got {getattr(self, name)}")
         if not self.valley_loss > 0:
             raise ValueError(f"valley_loss: must be > 0, got {self.valley_loss}")
-        if self.seed < 0:
-            raise ValueError(f"seed: must be >= 0, got {self.seed}")
+        _cli.at_least(self, 0, "seed")
 
 
 def get_config(quick: bool = False) -> Config:
