@@ -45,8 +45,9 @@ class Config:
     dense: int = field(default=40, metadata={"help": "closed form: also every N within this of n/2"})
     lambd: float = field(default=0.01, metadata={"help": "ridge of the assignment fit when 2N > n"})
     noise: float = field(default=0.0, metadata={"help": "closed form: label-flip probability"})
-    block: int = field(default=32, metadata={"help": "sizes per sweep member on the dual path"})
-    chunk: int = field(default=16, metadata={"help": "sweep members per compiled call"})
+    max_update: int | None = field(default=None, metadata={
+        "help": "ridge fit: most frequencies per Woodbury block (None: n // 8; 0: a Cholesky per size)"})
+    chunk: int = field(default=1, metadata={"help": "closed form: seeds per compiled call (x device count)"})
     grad_n: int = field(default=100, metadata={"help": "N of the gradient check"})
     sgd_seeds: tuple[int, ...] = field(default=(0, 1, 2), metadata={"help": "SGD seeds"})
     fit_sizes: tuple[int, ...] = (5, 100, 400, 1000)
@@ -67,7 +68,7 @@ class Config:
             raise ValueError("seeds: need at least one seed")
         if not self.sgd_seeds:
             raise ValueError("sgd_seeds: need at least one seed")
-        _cli.at_least(self, 1, "n_max", "n_step", "block", "chunk", "grad_n", "fit_epochs", "batch_size",
+        _cli.at_least(self, 1, "n_max", "n_step", "chunk", "grad_n", "fit_epochs", "batch_size",
                       "dd_epochs", "peak_epochs", "peak_eval_every")
         for name in ("fit_sizes", "dd_sizes"):
             sizes = getattr(self, name)
@@ -79,6 +80,8 @@ class Config:
             raise ValueError(f"dense: must be >= 0, got {self.dense}")
         if self.lambd < 0:
             raise ValueError(f"lambd: must be >= 0, got {self.lambd}")
+        if self.max_update is not None and self.max_update < 0:
+            raise ValueError(f"max_update: must be >= 0 or None, got {self.max_update}")
         if self.lr is not None and not self.lr > 0:
             raise ValueError(f"lr: must be > 0, got {self.lr}")
         if self.a_std < 0:
@@ -171,8 +174,8 @@ def run(c: Config, out_dir, progress: bool = True) -> dict:
     # 1. closed form, every N
     sizes = closed_form_sizes(c, n)
     ckpt = out_dir / "checkpoints" / "closed_form" if c.checkpoint else None
-    cf = DD.closed_form_sweep(ds, c.seeds, sizes, lambd=c.lambd, noise=c.noise, block=c.block, chunk_size=c.chunk,
-                              checkpoint_dir=ckpt, progress=progress)
+    cf = DD.closed_form_sweep(ds, c.seeds, sizes, lambd=c.lambd, noise=c.noise, max_update=c.max_update,
+                              chunk_size=c.chunk, checkpoint_dir=ckpt, progress=progress)
     ratio = 2 * sizes / n
     fits = {name: {k: summarize(v) for k, v in cf[name].items()} for name in ("assignment", "min_norm")}
     a = fits["assignment"]

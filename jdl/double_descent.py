@@ -19,6 +19,7 @@ import numpy as np
 import optax
 
 from jdl import features as F
+from jdl.features import PathMetrics
 from jdl import losses, sweep
 from jdl.data import Dataset, label_noise
 from jdl.train import make_train
@@ -51,7 +52,7 @@ def _check_sizes(sizes) -> np.ndarray:
 
 
 def closed_form_sweep(data: Dataset, seeds: Sequence[int], sizes: Sequence[int], *, lambd: float = 0.01,
-                      noise: float = 0.0, fits: Sequence[str] = FITS, block: int = 32,
+                      noise: float = 0.0, fits: Sequence[str] = FITS, max_update: int | None = None,
                       chunk_size: int | None = None, checkpoint_dir=None, progress: bool = True) -> dict:
     """Closed-form fits of every requested size x seed, in float64.
 
@@ -62,10 +63,10 @@ def closed_form_sweep(data: Dataset, seeds: Sequence[int], sizes: Sequence[int],
     * ``"min_norm"``: least squares when ``2N <= n``, the minimum-norm interpolant when ``2N > n``
       (the ``lambd -> 0`` limit).
 
-    ``2N <= n`` is one QR per seed (:func:`jdl.features.prefix_least_squares`), ``2N > n`` the dual
-    path (:func:`jdl.features.dual_ridge_path`). When the sizes past ``n/2`` are consecutive
-    (every ``N``), they are split into blocks of ``block`` sizes and every (seed, block) is one
-    sweep member, so the work chunks, shards and checkpoints; otherwise each seed is one member.
+    Each seed is one sweep member: its features are computed once, ``2N <= n`` is one QR
+    (:func:`jdl.features.prefix_least_squares`), ``2N > n`` one pass of the dual path
+    (:func:`jdl.features.dual_ridge_path`: the kernel grows along a scan, the ridge fits share
+    Cholesky factors through Woodbury updates, the minimum-norm fit factorises per size).
 
     Args:
       data: the dataset (features are built from ``x`` per seed).
@@ -73,9 +74,11 @@ def closed_form_sweep(data: Dataset, seeds: Sequence[int], sizes: Sequence[int],
       sizes: strictly increasing frequency counts ``N``.
       lambd: ridge parameter of the assignment fit past the threshold (``>= 0``).
       noise: fraction of training labels flipped (label noise).
-      fits: which of ``FITS`` to compute (past the threshold each costs one Cholesky per size).
-      block: sizes per member on the dual path (every-``N`` sweeps).
-      chunk_size, checkpoint_dir, progress: see :func:`jdl.sweep.map_members`.
+      fits: which of ``FITS`` to compute (past the threshold the minimum-norm fit costs one
+        Cholesky per size, the ridge fit one per Woodbury block).
+      max_update: most frequencies per Woodbury block of the ridge fit (default ``n // 8``; ``0``:
+        one Cholesky per size).
+      chunk_size, checkpoint_dir, progress: see :func:`jdl.sweep.map_members` (members are seeds).
 
     Returns:
       ``{"n_features": (K,), <fit>: {...} for each requested fit}`` where each fit holds
@@ -87,67 +90,37 @@ def closed_form_sweep(data: Dataset, seeds: Sequence[int], sizes: Sequence[int],
     fits = tuple(fits)
     if not fits or any(f not in FITS for f in fits) or len(set(fits)) != len(fits):
         raise ValueError(f"fits: expected distinct names from {FITS}, got {fits}")
-    if block < 1:
-        raise ValueError(f"block: must be >= 1, got {block}")
+    if max_update is not None and max_update < 0:
+        raise ValueError(f"max_update: must be >= 0, got {max_update}")
     keys = sweep.seed_keys(seeds)
-    S, n = keys.shape[0], data.n_train
-    n_max = int(sizes[-1])
+    n = data.n_train
     under, over = sizes[2 * sizes <= n], sizes[2 * sizes > n]
-    fingerprint = f"closed_form/v2|{sizes.tolist()}|{lambd}|{noise}|{block}|{n}|{fits}"
-    out = {"n_features": sizes}
+    lambdas = tuple({"assignment": float(lambd), "min_norm": 0.0}[f] for f in fits)
+    fingerprint = f"closed_form/v3|{sizes.tolist()}|{lambd}|{noise}|{max_update}|{n}|{fits}"
     with jax.enable_x64(True):
         ds = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float64), data)
-        results = {name: {k: np.full((S, len(sizes)), np.nan) for k in ("train_mse", "test_mse", "coef_norm")}
-                   for name in fits}
-        p_under = int(2 * under[-1]) if under.size else 0
 
-        def seed_data(key):
-            phi, phi_t = member_features(key, ds, n_max, jnp.float64)
-            return phi, phi_t, noisy_labels(key, ds.y_train, noise)
+        def fit_seed(key):
+            phi, phi_t = member_features(key, ds, int(sizes[-1]), jnp.float64)
+            y = noisy_labels(key, ds.y_train, noise)
+            out = {}
+            if under.size:
+                p = int(2 * under[-1])
+                out["under"] = F.prefix_least_squares(phi[:, :p], y, phi_t[:, :p], ds.y_test, ks=tuple(2 * under))
+            if over.size:
+                out["over"] = F.dual_ridge_path(phi, y, phi_t, ds.y_test, tuple(over), lambdas,
+                                                max_update=max_update)
+            return out
 
-        def least_squares(phi, phi_t, y):
-            return F.prefix_least_squares(phi[:, :p_under], y, phi_t[:, :p_under], ds.y_test)
-
-        def store_under(res):
-            for name in fits:
-                for k in results[name]:
-                    results[name][k][:, : under.size] = getattr(res, k)[:, 2 * under - 1]
-
-        merged = False
-        if over.size:
-            lambdas = jnp.asarray([{"assignment": lambd, "min_norm": 0.0}[f] for f in fits], jnp.float64)
-            start0 = int(over[0]) - 1
-            consecutive = bool(np.all(np.diff(over) == 1))
-            if consecutive:
-                n_blocks = -(-over.size // block)
-                offsets = tuple(range(1, block + 1))
-                starts = start0 + block * np.arange(n_blocks)
-            else:
-                n_blocks, offsets, starts = 1, tuple(int(o) for o in over - start0), np.asarray([start0])
-            # one member per seed: it computes the seed's features once for both paths
-            merged = n_blocks == 1 and under.size > 0
-            item_keys = jnp.repeat(keys, n_blocks, axis=0)
-            item_starts = np.tile(starts, S)
-
-            def fit_over(item):
-                key, start = item
-                phi, phi_t, y = seed_data(key)
-                dual = F.dual_ridge_path(phi, y, phi_t, ds.y_test, start, offsets, lambdas)
-                return dual, (least_squares(phi, phi_t, y) if merged else None)
-
-            res, res_under = sweep.map_members(fit_over, (item_keys, item_starts), chunk_size=chunk_size,
-                                               checkpoint_dir=checkpoint_dir, fingerprint=fingerprint,
-                                               progress=progress, desc="dual ridge path")
-            for k in ("train_mse", "test_mse", "coef_norm"):
-                v = getattr(res, k).reshape(S, n_blocks * len(offsets), len(fits))[:, : over.size]
-                for i, name in enumerate(fits):
-                    results[name][k][:, under.size:] = v[..., i]
-            if merged:
-                store_under(res_under)
-        if under.size and not merged:
-            store_under(sweep.map_members(lambda key: least_squares(*seed_data(key)), keys, progress=False,
-                                          desc="least squares"))
-    out.update(results)
+        res = sweep.map_members(fit_seed, keys, chunk_size=chunk_size, checkpoint_dir=checkpoint_dir,
+                                fingerprint=fingerprint, progress=progress, desc="closed form (seeds)")
+    out = {"n_features": sizes}
+    for i, name in enumerate(fits):
+        out[name] = {}
+        for k in PathMetrics._fields:
+            parts = ([getattr(res["under"], k)] if under.size else []) + (
+                [getattr(res["over"], k)[..., i]] if over.size else [])
+            out[name][k] = np.concatenate(parts, axis=1)
     return out
 
 

@@ -8,12 +8,14 @@ Solvers (all pure functions of arrays):
 
 * :func:`fit_normal_equations` is the assignment's ``solve(Phi^T Phi [+ lambd I], Phi^T y)``, kept
   to show what it gets wrong in float32 at the interpolation threshold.
-* :func:`prefix_least_squares` fits **every** prefix ``k = 1..P`` (``P <= n``) from one QR:
-  because ``R`` is upper triangular, the leading block of ``R^{-1}`` is the inverse of the leading
-  block of ``R``, so the prefix coefficients, train and test predictions are cumulative sums.
+* :func:`prefix_least_squares` fits any or every prefix ``k = 1..P`` (``P <= n``) from one QR:
+  because ``R`` is upper triangular, the leading block of the triangular system is the system of
+  the leading block, so every prefix is one more right-hand side of one back substitution.
 * :func:`dual_ridge_path` fits ``P > n`` in the dual, ``a = Phi^T (Phi Phi^T + lambd I)^{-1} y``
-  (an ``n x n`` Cholesky instead of ``P x P``), updating ``K = Phi Phi^T`` by rank 2 per frequency;
-  ``lambd = 0`` is the minimum-norm interpolant.
+  (an ``n x n`` factorisation instead of ``P x P``), growing ``K = Phi Phi^T`` along a scan;
+  ridge fits of nearby sizes share one Cholesky through the Woodbury identity (the same
+  triangular-prefix argument on the ``k x k`` capacitance matrix); ``lambd = 0`` is the
+  minimum-norm interpolant.
 
 Run the solvers in float64 (``with jax.enable_x64(True)``): at ``2N = n`` the system is singular up
 to rounding by design.
@@ -25,7 +27,7 @@ References:
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -114,130 +116,237 @@ class PathMetrics(NamedTuple):
     coef_norm: Array
 
 
-def prefix_least_squares(phi_nP: Array, y_n: Array, phi_test_mP: Array, y_test_m: Array) -> PathMetrics:
-    """Least squares on every column prefix ``Phi[:, :k]``, ``k = 1..P`` (``P <= n``), from one QR.
+def prefix_least_squares(phi_nP: Array, y_n: Array, phi_test_mP: Array, y_test_m: Array,
+                         ks: Sequence[int] | None = None) -> PathMetrics:
+    """Least squares on column prefixes ``Phi[:, :k]`` (``k <= P <= n``) from one QR.
 
     With ``Phi = QR`` (reduced, ``R`` upper triangular) and ``c = Q^T y``, the prefix solution is
-    ``a_k = (R^{-1})[:k, :k] c[:k]``, since the leading block of a triangular inverse is the inverse
-    of the leading block. Hence, with ``T = R^{-1}``:
-
-    * train prediction ``Q[:, :k] c[:k]``: a cumulative sum over columns,
-    * test prediction ``(Phi_test T)[:, :k] c[:k]``: a cumulative sum,
-    * coefficients ``T[:, :k] c[:k]``: a cumulative sum,
-
-    so all ``P`` fits cost one ``O(n P^2)`` factorisation plus ``O((n + m) P)`` per size, and
-    Householder QR does not square the condition number as the normal equations do.
+    ``a_k = R[:k, :k]^{-1} c[:k]``: the leading block of a triangular system is a triangular
+    system. So with ``C[:, j] = c`` masked below row ``k_j``, one back substitution
+    ``A = R^{-1} C`` gives every requested prefix's coefficients (zero below row ``k_j``), the train
+    predictions are ``Q C`` and the test predictions ``Phi_test A``: one ``O(n P^2)``
+    factorisation plus ``O((n + m + P) P)`` per prefix. Householder QR does not square the
+    condition number as the normal equations do.
 
     Args:
       phi_nP: ``(n, P)`` training features, ``P <= n``.
       y_n: ``(n,)`` targets.
       phi_test_mP: ``(m, P)`` test features.
       y_test_m: ``(m,)``.
+      ks: prefix lengths to fit (static, each in ``1..P``); default every ``k = 1..P``.
 
     Returns:
-      ``PathMetrics`` with fields of shape ``(P,)``: entry ``k - 1`` is the fit on ``k`` columns.
+      ``PathMetrics`` with one entry per prefix (``(P,)`` by default: entry ``k - 1`` is the fit
+      on ``k`` columns).
     """
     n, P = phi_nP.shape
     if P > n:
         raise ValueError(f"prefix_least_squares: needs P <= n, got P={P}, n={n}")
+    ks = np.arange(1, P + 1) if ks is None else np.asarray(ks, np.int64).reshape(-1)
+    if ks.size == 0 or ks.min() < 1 or ks.max() > P:
+        raise ValueError(f"ks: prefix lengths must lie in 1..{P}")
     Q, R = jnp.linalg.qr(phi_nP)
-    c_P = Q.T @ y_n
-    T = solve_triangular(R, jnp.eye(P, dtype=R.dtype), lower=False)
-    fit_train = jnp.cumsum(Q * c_P, axis=1)  # (n, P): column k-1 = Q[:, :k] c[:k]
-    fit_test = jnp.cumsum((phi_test_mP @ T) * c_P, axis=1)
-    coefs = jnp.cumsum(T * c_P, axis=1)  # (P, P): column k-1 = a_k padded with zeros
+    mask_PK = jnp.asarray(np.arange(P)[:, None] < ks[None, :], phi_nP.dtype)
+    C_PK = (Q.T @ y_n)[:, None] * mask_PK
+    A_PK = solve_triangular(R, C_PK, lower=False)
     return PathMetrics(
-        train_mse=jnp.mean((fit_train - y_n[:, None]) ** 2, axis=0),
-        test_mse=jnp.mean((fit_test - y_test_m[:, None]) ** 2, axis=0),
-        coef_norm=jnp.linalg.norm(coefs, axis=0),
+        train_mse=jnp.mean((Q @ C_PK - y_n[:, None]) ** 2, axis=0),
+        test_mse=jnp.mean((phi_test_mP @ A_PK - y_test_m[:, None]) ** 2, axis=0),
+        coef_norm=jnp.linalg.norm(A_PK, axis=0),
     )
 
 
-def _segment_schedule(offsets: tuple[int, ...], width: int):
-    """Static plan for :func:`dual_ridge_path`: which frequencies each scan step adds.
+class _Plan(NamedTuple):
+    """Static schedule of :func:`dual_ridge_path` (NumPy arrays, one row per scan step)."""
 
-    Returns ``idx`` ``(steps, width)`` frequency offsets relative to ``start`` (``-1`` pads),
-    ``solve`` ``(steps,)`` flags (a requested size ends at this step), and ``out`` the step index of
-    each requested size.
-    """
-    idx, solve, out, prev = [], [], [], 0
-    for off in offsets:
-        new = list(range(prev, off))
-        for j in range(0, len(new), width):
-            part = new[j: j + width]
-            idx.append(part + [-1] * (width - len(part)))
-            solve.append(j + width >= len(new))
-        out.append(len(idx) - 1)
-        prev = off
-    return np.asarray(idx, np.int32), np.asarray(solve), np.asarray(out)
+    first: np.ndarray  # (steps,) first frequency added to K at the step
+    count: np.ndarray  # (steps,) frequencies added (<= width)
+    branch: np.ndarray  # (steps,) 0 nothing, 1 direct lambd = 0, 2 direct all, 3 Woodbury block
+    base: np.ndarray  # (steps,) frequencies in K after the step
+    offs: np.ndarray  # (steps, J) block sizes relative to the base (0 pads)
+    width: int  # most frequencies added per step
+    k_max: int  # Woodbury columns per block
+    start: int  # frequencies in K before the first step
+    where: list  # per size: (step of its block's base, slot in the block, its own step)
 
 
-def dual_ridge_path(phi_nP: Array, y_n: Array, phi_test_mP: Array, y_test_m: Array, start,
-                    offsets: tuple[int, ...], lambdas_L: Array, max_width: int = 32) -> PathMetrics:
-    """Ridge fits in the dual for the frequency counts ``N = start + offsets[i]``.
+def _plan(sizes: tuple[int, ...], has_ridge: bool, has_direct: bool, max_update: int, max_width: int) -> _Plan:
+    """Group sizes into Woodbury blocks (ridge) and order the steps that grow ``K``."""
+    blocks, i = [], 0
+    while i < len(sizes):  # greedy: a block spans at most max_update frequencies past its base
+        j = i + 1
+        while has_ridge and j < len(sizes) and sizes[j] - sizes[i] <= max_update:
+            j += 1
+        blocks.append(sizes[i:j])
+        i = j
+    kind = {}  # event size -> branch
+    for b in blocks:
+        kind[b[0]] = 3 if len(b) > 1 else (2 if has_ridge else 1)
+        for s in b[1:]:
+            if has_direct:
+                kind[s] = 1
+    events = sorted(kind)
+    gaps = np.diff(events)
+    # uniform step width: padded frequency slots plus a per-step overhead worth ~8 frequencies
+    widths = [w for w in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512) if w <= max(1, max_width)]
+    width = min(widths, key=lambda w: (np.ceil(gaps / w).sum() * (w + 8), -w)) if gaps.size else 1
+    J = max(len(b) for b in blocks)
+    block_of = {b[0]: b for b in blocks}
+    first, count, branch, base, offs, step_of = [], [], [], [], [], {}
+    for e_prev, e in zip([events[0]] + events, events):
+        starts = list(range(e_prev, e, width)) or [e]
+        for f in starts:
+            last = f == starts[-1]
+            first.append(f)
+            count.append(min(width, e - f))
+            branch.append(kind[e] if last else 0)
+            base.append(f + count[-1])
+            b = block_of[e] if last and kind[e] == 3 else (e,)
+            offs.append([s - e for s in b] + [0] * (J - len(b)))
+        step_of[e] = len(first) - 1
+    where = [(step_of[b[0]], j, step_of.get(s, step_of[b[0]])) for b in blocks for j, s in enumerate(b)]
+    k_max = max(2, 2 * max(b[-1] - b[0] for b in blocks))
+    return _Plan(*(np.asarray(v, np.int32) for v in (first, count, branch, base, offs)), width, k_max,
+                 events[0], where)
+
+
+def dual_ridge_path(phi_nP: Array, y_n: Array, phi_test_mP: Array, y_test_m: Array, sizes: Sequence[int],
+                    lambdas: Sequence[float], *, max_update: int | None = None, max_width: int = 128,
+                    metrics_chunk: int = 64) -> PathMetrics:
+    """Ridge fits in the dual for the (static, increasing) frequency counts ``sizes``.
 
     ``a_N = Phi_N^T alpha_N`` with ``alpha_N = (K_N + lambd I)^{-1} y`` and ``K_N = Phi_N Phi_N^T``
-    (``n x n``: exact ridge for any ``P``, an ``n x n`` Cholesky instead of ``P x P``, and with
-    ``lambd = 0`` the minimum-norm interpolant when ``2N >= n``). ``K`` is built once for ``start``
-    frequencies; a ``lax.scan`` then adds at most ``max_width`` new frequencies per step (rank ``2w``
-    updates) and factorises only at the steps where a requested size ends. That flag is the same
-    for every vmapped member, so ``lax.cond`` stays a real branch under ``vmap``. Test predictions
-    use the primal coefficients (``Phi_test a_N``, ``O((n + m) P)``) rather than a test kernel, so
-    the whole path costs about one ``n x n x 2 N_max`` product plus one Cholesky per size and ``lambd``.
+    (``n x n``: exact ridge for any ``P``, an ``n x n`` factorisation instead of ``P x P``; with
+    ``lambd = 0`` the minimum-norm interpolant when ``2N >= n``). ``K`` grows along a ``lax.scan``
+    (at most ``max_width`` frequencies, a rank ``2w`` product, per step), so the whole path costs
+    one ``n x n x 2 N_max`` product plus the factorisations:
+
+    * ``lambd = 0``: one Cholesky of ``K_N`` per size.
+    * ``lambd > 0``: sizes within ``max_update`` frequencies of a *base* size ``N_b`` share its
+      Cholesky ``K_b + lambd I = L L^T`` through the Woodbury identity. With ``U`` the ``k``
+      feature columns past ``N_b``, ``W = L^{-1} U``, ``z = L^{-1} y`` and
+      ``I + W^T W = C C^T``::
+
+          alpha_N = L^{-T} (z - W_k C_k^{-T} C_k^{-1} W_k^T z),
+
+      and because ``C`` is triangular, ``C_k`` (the first ``k`` columns) is the leading block of
+      ``C``: one ``n x n`` Cholesky and one ``k``-column triangular solve serve the whole block.
+      ``K_b + lambd I`` has eigenvalues ``>= lambd``, so this is as well conditioned as the
+      direct solve (the ``lambd = 0`` base just past the threshold is not, hence the split).
+
+    The scan returns dual coefficients only (which branch runs at a step is static, the same for
+    every vmapped member, so ``lax.switch`` stays a real branch under ``vmap``); test predictions
+    and norms come afterwards from the primal coefficients ``Phi_N^T alpha``, ``metrics_chunk``
+    fits at a time. The train residual is ``K alpha - y`` (``-lambd alpha`` on the Woodbury path).
 
     Args:
       phi_nP: ``(n, P_max)`` training features of all frequencies (interleaved cos/sin).
       y_n: ``(n,)``.
       phi_test_mP: ``(m, P_max)``.
       y_test_m: ``(m,)``.
-      start: frequencies already in ``K`` (a Python int, or traced).
-      offsets: strictly increasing positive ints (static); every ``N`` of a range is
-        ``offsets = (1, 2, ..., C)``. Frequencies past ``P_max / 2`` are zero columns (callers
-        drop those sizes).
-      lambdas_L: ``(L,)`` ridge parameters (``0`` gives the minimum-norm interpolant).
-      max_width: most frequencies added per scan step.
+      sizes: strictly increasing frequency counts ``N`` with ``2 N <= P_max`` (static).
+      lambdas: ridge parameters ``>= 0`` (static; ``0`` gives the minimum-norm interpolant).
+      max_update: most frequencies past a Woodbury base (default ``n // 8``; 0: a Cholesky per size).
+      max_width: most frequencies added to ``K`` per scan step.
+      metrics_chunk: fits evaluated at once after the scan (bounds the ``P x chunk`` buffer).
 
     Returns:
-      ``PathMetrics`` with fields of shape ``(len(offsets), L)``.
+      ``PathMetrics`` with fields of shape ``(len(sizes), len(lambdas))``.
     """
-    offsets = tuple(int(o) for o in offsets)
-    if not offsets or any(b <= a for a, b in zip((0,) + offsets, offsets)):
-        raise ValueError(f"offsets: must be strictly increasing positive ints, got {offsets}")
+    sizes = tuple(int(s) for s in sizes)
+    lambdas = tuple(float(v) for v in lambdas)
     n, P = phi_nP.shape
-    if isinstance(start, int):  # static: only the first 2*start columns enter the product
-        phi0 = phi_nP[:, : 2 * start]
-    else:
-        start = jnp.asarray(start).astype(jnp.int32)
-        phi0 = phi_nP * (jnp.arange(P, dtype=jnp.int32) < 2 * start).astype(phi_nP.dtype)
-    K0 = phi0 @ phi0.T
-    idx, solve_flags, out_steps = _segment_schedule(offsets, min(max_width, offsets[-1]))
-    count = start + jnp.asarray(np.cumsum((idx >= 0).sum(axis=1)), jnp.int32)  # frequencies in K after each step
-    freq = start + jnp.asarray(idx)  # (steps, w) absolute frequency index; padding and overflow -> zero column
-    freq = jnp.where((idx >= 0) & (freq < P // 2), freq, P // 2)
-    cols = jnp.stack([2 * freq, 2 * freq + 1], axis=-1).reshape(idx.shape[0], -1)
-    phi_pad = jnp.concatenate([phi_nP, jnp.zeros((n, 2), phi_nP.dtype)], 1)
-    eye = jnp.eye(n, dtype=phi_nP.dtype)
-    L = lambdas_L.shape[0]
+    if not sizes or sizes[0] < 1 or any(b <= a for a, b in zip(sizes, sizes[1:])) or 2 * sizes[-1] > P:
+        raise ValueError(f"sizes: must be strictly increasing in 1..{P // 2}, got {sizes[:3]}...{sizes[-1:]}")
+    if not lambdas or min(lambdas) < 0:
+        raise ValueError(f"lambdas: need values >= 0, got {lambdas}")
+    max_update = n // 8 if max_update is None else int(max_update)
+    ridge = [i for i, v in enumerate(lambdas) if v > 0]
+    zero = [i for i, v in enumerate(lambdas) if v == 0]
+    plan = _plan(sizes, bool(ridge), bool(zero), max_update, max_width)
+    dt = phi_nP.dtype
+    lam_r = jnp.asarray([lambdas[i] for i in ridge], dt)
+    J, k, w = plan.offs.shape[1], plan.k_max, plan.width
+    phi_pad = jnp.concatenate([phi_nP, jnp.zeros((n, max(k, 2 * w)), dt)], 1)  # slices never run off the end
+    eye_n = jnp.eye(n, dtype=dt)
 
-    def solve(lambd, K, mask_P):
-        alpha = cho_solve(cho_factor(K + lambd * eye, lower=True), y_n)
-        fit = K @ alpha
-        a_P = (alpha @ phi_nP) * mask_P
-        return (jnp.mean((fit - y_n) ** 2), jnp.mean((phi_test_mP @ a_P - y_test_m) ** 2),
-                jnp.sqrt(jnp.maximum(alpha @ fit, 0.0)))
+    def direct(K, lam):
+        """alpha and train MSE of one factorisation of ``K + lam I``."""
+        alpha = cho_solve(cho_factor(K + lam * eye_n, lower=True), y_n)
+        return alpha, jnp.mean((K @ alpha - y_n) ** 2)
+
+    def woodbury(K, lam, U, offs_J):
+        """alphas ``(n, J)`` and train MSEs of the sizes ``base + offs_J`` from one factorisation."""
+        L = jnp.linalg.cholesky(K + lam * eye_n)
+        W = solve_triangular(L, U, lower=True)
+        z = solve_triangular(L, y_n, lower=True)
+        C = jnp.linalg.cholesky(jnp.eye(k, dtype=dt) + W.T @ W)
+        r = solve_triangular(C, W.T @ z, lower=True)  # prefix-consistent: forward substitution
+        mask_kJ = (jnp.arange(k, dtype=jnp.int32)[:, None] < 2 * offs_J[None, :]).astype(dt)
+        S = solve_triangular(C, r[:, None] * mask_kJ, lower=True, trans="T")
+        alpha = solve_triangular(L, z[:, None] - W @ S, lower=True, trans="T")
+        return alpha, jnp.mean((lam * alpha) ** 2, axis=0)
+
+    empty0 = (jnp.zeros((len(zero), n), dt), jnp.zeros((len(zero),), dt))
+    emptyr = (jnp.zeros((len(ridge), n, J), dt), jnp.zeros((len(ridge), J), dt))
+
+    def branches(K, U, offs):
+        def d0():
+            return jax.vmap(direct, (None, 0))(K, jnp.zeros((len(zero),), dt)) if zero else empty0
+
+        def dr():  # a block of one size: the direct solve, in slot 0
+            if not ridge:
+                return emptyr
+            alpha, tr = jax.vmap(direct, (None, 0))(K, lam_r)
+            return (jnp.zeros((len(ridge), n, J), dt).at[:, :, 0].set(alpha),
+                    jnp.zeros((len(ridge), J), dt).at[:, 0].set(tr))
+
+        def wr():
+            return jax.vmap(woodbury, (None, 0, None, None))(K, lam_r, U, offs) if ridge else emptyr
+
+        return [lambda: (empty0, emptyr), lambda: (d0(), emptyr), lambda: (d0(), dr()), lambda: (d0(), wr())]
 
     def step(K, xs):
-        c, flag, k = xs
-        B = phi_pad[:, c]
+        first, count, br, base, offs = xs
+        B = jax.lax.dynamic_slice_in_dim(phi_pad, 2 * first, 2 * w, axis=1)
+        B = B * (jnp.arange(2 * w, dtype=jnp.int32) < 2 * count).astype(dt)
         K = K + B @ B.T
-        mask_P = (jnp.arange(P, dtype=jnp.int32) < 2 * k).astype(phi_nP.dtype)
-        nan = jnp.full((L,), jnp.nan, phi_nP.dtype)
-        out = jax.lax.cond(flag, lambda: jax.vmap(solve, (0, None, None))(lambdas_L, K, mask_P),
-                           lambda: (nan, nan, nan))
-        return K, out
+        U = jax.lax.dynamic_slice_in_dim(phi_pad, 2 * base, k, axis=1) if ridge else None
+        return K, jax.lax.switch(br, branches(K, U, offs))
 
-    _, (tr, te, nrm) = jax.lax.scan(step, K0, (cols, jnp.asarray(solve_flags), count))
-    return PathMetrics(train_mse=tr[out_steps], test_mse=te[out_steps], coef_norm=nrm[out_steps])
+    phi0 = phi_nP[:, : 2 * plan.start]
+    K0 = phi0 @ phi0.T
+    _, ((a0, t0), (ar, tr_r)) = jax.lax.scan(step, K0, tuple(map(jnp.asarray, plan[:5])))
+
+    # gather every (size, lambda) fit's dual coefficients, then evaluate them in chunks
+    block_step, slot, own_step = (np.asarray(v) for v in zip(*plan.where))
+    alphas, trains, order = [], [], []
+    if zero:
+        alphas.append(a0[own_step].reshape(-1, n))  # (S * L0, n), size-major
+        trains.append(t0[own_step].reshape(-1))
+        order += [(i, l) for i in range(len(sizes)) for l in zero]
+    if ridge:
+        alphas.append(jnp.moveaxis(ar, -1, 1)[block_step, slot].reshape(-1, n))  # (S * Lr, n)
+        trains.append(tr_r[block_step, :, slot].reshape(-1))
+        order += [(i, l) for i in range(len(sizes)) for l in ridge]
+    alpha_Qn = jnp.concatenate(alphas)
+    N_Q = jnp.asarray([sizes[i] for i, _ in order], jnp.int32)
+    Q, c = alpha_Qn.shape[0], min(metrics_chunk, alpha_Qn.shape[0])
+    pad = -Q % c
+    alpha_pad = jnp.concatenate([alpha_Qn, jnp.zeros((pad, n), dt)]).reshape(-1, c, n)
+    N_pad = jnp.concatenate([N_Q, jnp.ones((pad,), jnp.int32)]).reshape(-1, c)
+
+    def evaluate(xs):
+        alpha_cn, N_c = xs
+        a_cP = (alpha_cn @ phi_nP) * (jnp.arange(P, dtype=jnp.int32)[None, :] < 2 * N_c[:, None]).astype(dt)
+        test = jnp.mean((a_cP @ phi_test_mP.T - y_test_m[None, :]) ** 2, axis=1)
+        return test, jnp.linalg.norm(a_cP, axis=1)
+
+    test_Q, norm_Q = (v.reshape(-1)[:Q] for v in jax.lax.map(evaluate, (alpha_pad, N_pad)))
+    rows, cols = (np.asarray(v) for v in zip(*order))
+    out = [jnp.full((len(sizes), len(lambdas)), jnp.nan, dt).at[rows, cols].set(v)
+           for v in (jnp.concatenate(trains), test_Q, norm_Q)]
+    return PathMetrics(*out)
 
 
 def rff_readout(n_features, n_max: int, a_std=1e-3):

@@ -321,7 +321,8 @@ def make_train(hidden: int, epochs: int, *, method: str = "reduced", feature: in
         _check_positive(lr=lr, gamma=gamma)
         dt = y_pn.dtype
         x_pd, lr, gamma = jnp.asarray(x_pd, dt), jnp.asarray(lr, dt), jnp.asarray(gamma, dt)
-        z1, z2 = _unit_draws(key, x_pd.shape[1], hidden, y_pn.shape[1], dt)
+        # materialised once: XLA would otherwise fuse the random draws into (and recompute them in) each consumer
+        z1, z2 = jax.lax.optimization_barrier(_unit_draws(key, x_pd.shape[1], hidden, y_pn.shape[1], dt))
         out, hist = run(setup(z1, z2, x_pd, y_pn, feature), lr, gamma, n_out=y_pn.shape[1], epochs=epochs,
                         feature=feature, record_rsm=record_rsm)
         if method == "reduced":  # W2 = [W2_0, R] T

@@ -50,12 +50,17 @@ def test_second_descent_below_the_first_minimum(curves):
     assert SIZES[np.argmax(curves["min_norm"]["coef_norm"].mean(0))] == 449
 
 
-def test_every_n_blocks_equal_the_sparse_path(ds):
-    every = DD.closed_form_sweep(ds, [3], np.arange(430, 480), block=8, chunk_size=2, progress=False)
-    sparse = DD.closed_form_sweep(ds, [3], np.asarray([431, 449, 450, 463, 479]), progress=False)
+def test_every_n_equals_the_sparse_path_and_woodbury_equals_direct(ds):
+    # every N (Woodbury blocks of 8 frequencies for the ridge fit) against a sparse grid and
+    # against one Cholesky per size
+    every = DD.closed_form_sweep(ds, [3, 4], np.arange(430, 480), max_update=8, chunk_size=1, progress=False)
+    direct = DD.closed_form_sweep(ds, [3, 4], np.arange(430, 480), max_update=0, progress=False)
+    sparse = DD.closed_form_sweep(ds, [3, 4], np.asarray([431, 449, 450, 463, 479]), progress=False)
     idx = np.asarray([431, 449, 450, 463, 479]) - 430
     for fit in ("assignment", "min_norm"):
-        np.testing.assert_allclose(every[fit]["test_mse"][:, idx], sparse[fit]["test_mse"], rtol=1e-7)
+        for k in ("train_mse", "test_mse", "coef_norm"):
+            np.testing.assert_allclose(every[fit][k][:, idx], sparse[fit][k], rtol=1e-7, atol=1e-20)
+            np.testing.assert_allclose(every[fit][k], direct[fit][k], rtol=1e-7, atol=1e-20)
 
 
 def test_same_seed_same_numbers(ds):

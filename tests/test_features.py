@@ -9,6 +9,8 @@ from jdl import double_descent as DD
 from jdl import features as F
 from jdl.data import load_digits_binary
 
+PathMetricsFields = F.PathMetrics._fields
+
 
 @pytest.fixture(scope="module")
 def digits64():
@@ -69,24 +71,63 @@ def test_prefix_least_squares_matches_numpy(digits64, N):
 
 
 @pytest.mark.parametrize("jit", [True, False])
-def test_dual_path_matches_primal_ridge_and_pinv(digits64, jit):
+@pytest.mark.parametrize("max_update", [0, 40, 300])
+def test_dual_path_matches_primal_ridge_and_pinv(digits64, jit, max_update):
+    # max_update 0: a Cholesky per size; 40: a Woodbury block (450, 451, 479) and 700 alone; 300: one block
     ds, phi, phi_t = digits64
-    fn = F.dual_ridge_path
-    if jit:
-        fn = jax.jit(fn, static_argnums=(5,))
+    sizes = (450, 451, 479, 700)
+
+    def fn(*args):
+        return F.dual_ridge_path(*args, sizes, (0.01, 0.0, 1.0), max_update=max_update, max_width=16)
+
     with jax.enable_x64(True):
-        res = fn(jnp.asarray(phi), jnp.asarray(ds.y_train), jnp.asarray(phi_t), jnp.asarray(ds.y_test),
-                 jnp.asarray(449), (1, 2, 30, 251), jnp.asarray([0.01, 0.0]))
-    chex.assert_shape(res.test_mse, (4, 2))
-    for i, N in enumerate((450, 451, 479, 700)):
+        res = (jax.jit(fn) if jit else fn)(jnp.asarray(phi), jnp.asarray(ds.y_train), jnp.asarray(phi_t),
+                                           jnp.asarray(ds.y_test))
+    chex.assert_shape(res.test_mse, (4, 3))
+    for i, N in enumerate(sizes):
         p, pt = phi[:, : 2 * N], phi_t[:, : 2 * N]
-        ridge = np.linalg.solve(p.T @ p + 0.01 * np.eye(2 * N), p.T @ ds.y_train)  # the assignment's primal
+        for j, lam in ((0, 0.01), (2, 1.0)):
+            ridge = np.linalg.solve(p.T @ p + lam * np.eye(2 * N), p.T @ ds.y_train)  # the assignment's primal
+            np.testing.assert_allclose(res.test_mse[i, j], np.mean((pt @ ridge - ds.y_test) ** 2), rtol=1e-6)
+            np.testing.assert_allclose(res.train_mse[i, j], np.mean((p @ ridge - ds.y_train) ** 2), rtol=1e-6)
+            np.testing.assert_allclose(res.coef_norm[i, j], np.linalg.norm(ridge), rtol=1e-6)
         mn = np.linalg.pinv(p) @ ds.y_train
-        np.testing.assert_allclose(res.test_mse[i, 0], np.mean((pt @ ridge - ds.y_test) ** 2), rtol=1e-6)
-        np.testing.assert_allclose(res.coef_norm[i, 0], np.linalg.norm(ridge), rtol=1e-6)
         np.testing.assert_allclose(res.test_mse[i, 1], np.mean((pt @ mn - ds.y_test) ** 2), rtol=1e-5)
         np.testing.assert_allclose(res.coef_norm[i, 1], np.linalg.norm(mn), rtol=1e-5)
         assert float(res.train_mse[i, 1]) < 1e-12  # the minimum-norm solution interpolates
+
+
+def test_dual_path_plan_groups_sizes_into_woodbury_blocks():
+    plan = F._plan((450, 451, 479, 700), has_ridge=True, has_direct=False, max_update=40, max_width=64)
+    assert plan.start == 450 and plan.k_max == 2 * 29
+    # two factorisations: a Woodbury block at 450 and the direct solve at 700, nothing else
+    assert sorted(plan.branch[plan.branch > 0].tolist()) == [2, 3]
+    assert plan.offs[plan.branch == 3].tolist() == [[0, 1, 29]]
+    assert int(plan.base[-1]) == 700 and int(plan.count.sum()) == 700 - 450
+    # with the minimum-norm fit as well, every size is factorised
+    both = F._plan((450, 451, 479, 700), has_ridge=True, has_direct=True, max_update=40, max_width=64)
+    assert sorted(both.branch[both.branch > 0].tolist()) == [1, 1, 2, 3]
+
+
+def test_dual_path_rejects_bad_arguments(digits64):
+    ds, phi, phi_t = digits64
+    args = (jnp.asarray(phi), jnp.asarray(ds.y_train), jnp.asarray(phi_t), jnp.asarray(ds.y_test))
+    with pytest.raises(ValueError, match="sizes"):
+        F.dual_ridge_path(*args, (500, 480), (0.01,))
+    with pytest.raises(ValueError, match="sizes"):
+        F.dual_ridge_path(*args, (500, 701), (0.01,))
+    with pytest.raises(ValueError, match="lambdas"):
+        F.dual_ridge_path(*args, (500,), (-1.0,))
+
+
+def test_prefix_least_squares_requested_prefixes_equal_all(digits64):
+    ds, phi, phi_t = digits64
+    with jax.enable_x64(True):
+        args = (jnp.asarray(phi[:, :300]), jnp.asarray(ds.y_train), jnp.asarray(phi_t[:, :300]), jnp.asarray(ds.y_test))
+        every = F.prefix_least_squares(*args)
+        some = F.prefix_least_squares(*args, ks=(2, 99, 300))
+    for k in PathMetricsFields:
+        np.testing.assert_allclose(getattr(some, k), getattr(every, k)[np.asarray([1, 98, 299])], rtol=1e-9, atol=1e-22)
 
 
 def test_float32_normal_equations_fail_at_the_threshold(digits64):
