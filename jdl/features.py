@@ -287,32 +287,34 @@ def dual_ridge_path(phi_nP: Array, y_n: Array, phi_test_mP: Array, y_test_m: Arr
         alpha = solve_triangular(L, z[:, None] - W @ S, lower=True, trans="T")
         return alpha, jnp.mean((lam * alpha) ** 2, axis=0)
 
+    # every branch returns (alphas and train MSEs of the lambd = 0 fits, of the ridge fits per block slot)
     empty0 = (jnp.zeros((len(zero), n), dt), jnp.zeros((len(zero),), dt))
     emptyr = (jnp.zeros((len(ridge), n, J), dt), jnp.zeros((len(ridge), J), dt))
 
-    def branches(K, U, offs):
-        def d0():
-            return jax.vmap(direct, (None, 0))(K, jnp.zeros((len(zero),), dt)) if zero else empty0
+    def zero_fits(K):
+        return jax.vmap(direct, (None, 0))(K, jnp.zeros((len(zero),), dt)) if zero else empty0
 
-        def dr():  # a block of one size: the direct solve, in slot 0
-            if not ridge:
-                return emptyr
-            alpha, tr = jax.vmap(direct, (None, 0))(K, lam_r)
-            return (jnp.zeros((len(ridge), n, J), dt).at[:, :, 0].set(alpha),
-                    jnp.zeros((len(ridge), J), dt).at[:, 0].set(tr))
+    def ridge_alone(K):  # a block of one size: the direct solve, in slot 0
+        if not ridge:
+            return emptyr
+        alpha, tr = jax.vmap(direct, (None, 0))(K, lam_r)
+        return emptyr[0].at[:, :, 0].set(alpha), emptyr[1].at[:, 0].set(tr)
 
-        def wr():
-            return jax.vmap(woodbury, (None, 0, None, None))(K, lam_r, U, offs) if ridge else emptyr
+    def ridge_block(K, U, offs):
+        return jax.vmap(woodbury, (None, 0, None, None))(K, lam_r, U, offs) if ridge else emptyr
 
-        return [lambda: (empty0, emptyr), lambda: (d0(), emptyr), lambda: (d0(), dr()), lambda: (d0(), wr())]
+    branches = [lambda K, U, offs: (empty0, emptyr),  # K grows, nothing is solved
+                lambda K, U, offs: (zero_fits(K), emptyr),
+                lambda K, U, offs: (zero_fits(K), ridge_alone(K)),
+                lambda K, U, offs: (zero_fits(K), ridge_block(K, U, offs))]
 
     def step(K, xs):
         first, count, br, base, offs = xs
         B = jax.lax.dynamic_slice_in_dim(phi_pad, 2 * first, 2 * w, axis=1)
         B = B * (jnp.arange(2 * w, dtype=jnp.int32) < 2 * count).astype(dt)
         K = K + B @ B.T
-        U = jax.lax.dynamic_slice_in_dim(phi_pad, 2 * base, k, axis=1) if ridge else None
-        return K, jax.lax.switch(br, branches(K, U, offs))
+        U = jax.lax.dynamic_slice_in_dim(phi_pad, 2 * base, k, axis=1)  # the k columns past the base
+        return K, jax.lax.switch(br, branches, K, U, offs)
 
     phi0 = phi_nP[:, : 2 * plan.start]
     K0 = phi0 @ phi0.T
