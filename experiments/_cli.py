@@ -12,10 +12,13 @@ field), ``get_config(quick: bool) -> Config``, ``run(config, out_dir, progress) 
   ``bool``, ``str``, ``tuple[int, ...]`` as ``1,2,3``). Unknown fields raise ``ValueError``.
 * Every config is validated (``Config.validate()``) before anything compiles.
 * Results go to ``results/<name>/metrics.json`` (atomic) beside the figures.
+* Compiled programs are kept in jax's persistent compilation cache (``~/.cache/jdl/xla``, or
+  ``$JAX_COMPILATION_CACHE_DIR``), so a second run of the same sizes skips most of the compilation.
 """
 from __future__ import annotations
 
 import dataclasses
+import os
 import platform
 import sys
 import time
@@ -28,7 +31,8 @@ import jax
 
 from jdl.io import save_json
 
-__all__ = ["parse_value", "override", "help_text", "parse_args", "main", "environment", "atomic_json", "at_least"]
+__all__ = ["parse_value", "override", "help_text", "parse_args", "main", "environment", "atomic_json", "at_least",
+           "use_compilation_cache"]
 
 atomic_json = save_json
 
@@ -146,6 +150,17 @@ def environment() -> dict:
     }
 
 
+def use_compilation_cache() -> None:
+    """Point jax's persistent compilation cache at ``~/.cache/jdl/xla`` unless one is configured.
+
+    Quick runs are mostly compilation; the cache is keyed by the program, backend and flags.
+    """
+    if os.environ.get("JAX_COMPILATION_CACHE_DIR") or jax.config.jax_compilation_cache_dir:
+        return
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    jax.config.update("jax_compilation_cache_dir", str(base / "jdl" / "xla"))
+
+
 def main(name: str, doc: str, get_config: Callable[[bool], Any], run: Callable[..., dict],
          argv: list[str] | None = None) -> dict | None:
     """Parse the command line, validate, run, add the environment and wall time, save metrics.json."""
@@ -161,6 +176,7 @@ def main(name: str, doc: str, get_config: Callable[[bool], Any], run: Callable[.
         raise SystemExit(f"error: {e}") from None
     out = Path(opts["out"] or Path("results") / name)
     out.mkdir(parents=True, exist_ok=True)
+    use_compilation_cache()
     t0 = time.perf_counter()
     metrics = run(config, out_dir=out, progress=opts["progress"])
     metrics.update(environment())

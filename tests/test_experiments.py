@@ -43,6 +43,23 @@ def test_overrides_are_parsed_by_type():
 
 
 @pytest.mark.slow
+def test_experiments_use_a_persistent_compilation_cache_unless_one_is_configured(monkeypatch, tmp_path):
+    import jax
+
+    before = jax.config.jax_compilation_cache_dir
+    try:
+        monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", "/somewhere/else")
+        _cli.use_compilation_cache()
+        assert jax.config.jax_compilation_cache_dir == before  # the user's (here: the tests') choice stands
+        monkeypatch.delenv("JAX_COMPILATION_CACHE_DIR")
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+        jax.config.update("jax_compilation_cache_dir", None)
+        _cli.use_compilation_cache()
+        assert jax.config.jax_compilation_cache_dir == str(tmp_path / "jdl" / "xla")
+    finally:
+        jax.config.update("jax_compilation_cache_dir", before)
+
+
 def test_quick_run_writes_metrics_and_figures(tmp_path):
     # through the real entry point, as a user runs it
     # the quick config, trimmed further (the notebook test runs the plain quick config)
