@@ -142,9 +142,9 @@ def prefix_least_squares(phi_nP: Array, y_n: Array, phi_test_mP: Array, y_test_m
     n, P = phi_nP.shape
     if P > n:
         raise ValueError(f"prefix_least_squares: needs P <= n, got P={P}, n={n}")
-    ks = np.arange(1, P + 1) if ks is None else np.asarray(ks, np.int64).reshape(-1)
-    if ks.size == 0 or ks.min() < 1 or ks.max() > P:
-        raise ValueError(f"ks: prefix lengths must lie in 1..{P}")
+    ks = np.arange(1, P + 1) if ks is None else np.asarray(ks).reshape(-1)
+    if ks.size == 0 or ks.dtype.kind not in "iu" or ks.min() < 1 or ks.max() > P:
+        raise ValueError(f"ks: prefix lengths must be integers in 1..{P}, got {ks.tolist()[:5]}")
     Q, R = jnp.linalg.qr(phi_nP)
     mask_PK = jnp.asarray(np.arange(P)[:, None] < ks[None, :], phi_nP.dtype)
     C_PK = (Q.T @ y_n)[:, None] * mask_PK
@@ -164,10 +164,11 @@ class _Plan(NamedTuple):
     branch: np.ndarray  # (steps,) 0 nothing, 1 direct lambd = 0, 2 direct all, 3 Woodbury block
     base: np.ndarray  # (steps,) frequencies in K after the step
     offs: np.ndarray  # (steps, J) block sizes relative to the base (0 pads)
+    block: np.ndarray  # (steps,) row of the ridge results a step writes (n_blocks: none)
     width: int  # most frequencies added per step
     k_max: int  # Woodbury columns per block
     start: int  # frequencies in K before the first step
-    where: list  # per size: (step of its block's base, slot in the block, its own step)
+    where: list  # per size: (its block's row, slot in the block, its own step)
 
 
 def _plan(sizes: tuple[int, ...], has_ridge: bool, has_direct: bool, max_update: int, max_width: int) -> _Plan:
@@ -192,7 +193,8 @@ def _plan(sizes: tuple[int, ...], has_ridge: bool, has_direct: bool, max_update:
     width = min(widths, key=lambda w: (np.ceil(gaps / w).sum() * (w + 8), -w)) if gaps.size else 1
     J = max(len(b) for b in blocks)
     block_of = {b[0]: b for b in blocks}
-    first, count, branch, base, offs, step_of = [], [], [], [], [], {}
+    row_of = {b[0]: r for r, b in enumerate(blocks)}
+    first, count, branch, base, offs, row, step_of = [], [], [], [], [], [], {}
     for e_prev, e in zip([events[0]] + events, events):
         starts = list(range(e_prev, e, width)) or [e]
         for f in starts:
@@ -203,10 +205,11 @@ def _plan(sizes: tuple[int, ...], has_ridge: bool, has_direct: bool, max_update:
             base.append(f + count[-1])
             b = block_of[e] if last and kind[e] == 3 else (e,)
             offs.append([s - e for s in b] + [0] * (J - len(b)))
+            row.append(row_of[e] if last and kind[e] >= 2 else len(blocks))
         step_of[e] = len(first) - 1
-    where = [(step_of[b[0]], j, step_of.get(s, step_of[b[0]])) for b in blocks for j, s in enumerate(b)]
+    where = [(r, j, step_of.get(s, step_of[b[0]])) for r, b in enumerate(blocks) for j, s in enumerate(b)]
     k_max = max(2, 2 * max(b[-1] - b[0] for b in blocks))
-    return _Plan(*(np.asarray(v, np.int32) for v in (first, count, branch, base, offs)), width, k_max,
+    return _Plan(*(np.asarray(v, np.int32) for v in (first, count, branch, base, offs, row)), width, k_max,
                  events[0], where)
 
 
@@ -258,9 +261,14 @@ def dual_ridge_path(phi_nP: Array, y_n: Array, phi_test_mP: Array, y_test_m: Arr
     n, P = phi_nP.shape
     if not sizes or sizes[0] < 1 or any(b <= a for a, b in zip(sizes, sizes[1:])) or 2 * sizes[-1] > P:
         raise ValueError(f"sizes: must be strictly increasing in 1..{P // 2}, got {sizes[:3]}...{sizes[-1:]}")
-    if not lambdas or min(lambdas) < 0:
+    if not lambdas or not all(v >= 0 for v in lambdas):
         raise ValueError(f"lambdas: need values >= 0, got {lambdas}")
+    if 0.0 in lambdas and 2 * sizes[0] < n:
+        raise ValueError(f"sizes: lambd = 0 needs 2N >= n = {n} (K is singular below), got N = {sizes[0]}")
     max_update = n // 8 if max_update is None else int(max_update)
+    if max_update < 0 or max_width < 1 or metrics_chunk < 1:
+        raise ValueError(f"max_update, max_width, metrics_chunk: need >= 0, >= 1, >= 1, got "
+                         f"{max_update}, {max_width}, {metrics_chunk}")
     ridge = [i for i, v in enumerate(lambdas) if v > 0]
     zero = [i for i, v in enumerate(lambdas) if v == 0]
     plan = _plan(sizes, bool(ridge), bool(zero), max_update, max_width)
@@ -271,9 +279,9 @@ def dual_ridge_path(phi_nP: Array, y_n: Array, phi_test_mP: Array, y_test_m: Arr
     eye_n = jnp.eye(n, dtype=dt)
 
     def direct(K, lam):
-        """alpha and train MSE of one factorisation of ``K + lam I``."""
+        """alpha and train MSE of one factorisation of ``K + lam I`` (residual ``-lam alpha`` when ``lam > 0``)."""
         alpha = cho_solve(cho_factor(K + lam * eye_n, lower=True), y_n)
-        return alpha, jnp.mean((K @ alpha - y_n) ** 2)
+        return alpha, jnp.mean(jnp.where(lam > 0, lam * alpha, K @ alpha - y_n) ** 2)
 
     def woodbury(K, lam, U, offs_J):
         """alphas ``(n, J)`` and train MSEs of the sizes ``base + offs_J`` from one factorisation."""
@@ -308,28 +316,35 @@ def dual_ridge_path(phi_nP: Array, y_n: Array, phi_test_mP: Array, y_test_m: Arr
                 lambda K, U, offs: (zero_fits(K), ridge_alone(K)),
                 lambda K, U, offs: (zero_fits(K), ridge_block(K, U, offs))]
 
-    def step(K, xs):
-        first, count, br, base, offs = xs
+    def step(carry, xs):
+        K, ridge_a, ridge_t = carry
+        first, count, br, base, offs, row = xs
         B = jax.lax.dynamic_slice_in_dim(phi_pad, 2 * first, 2 * w, axis=1)
         B = B * (jnp.arange(2 * w, dtype=jnp.int32) < 2 * count).astype(dt)
         K = K + B @ B.T
         U = jax.lax.dynamic_slice_in_dim(phi_pad, 2 * base, k, axis=1)  # the k columns past the base
-        return K, jax.lax.switch(br, branches, K, U, offs)
+        zero_out, (ra, rt) = jax.lax.switch(br, branches, K, U, offs)
+        # ridge results go to their block's row of the carry (the last row takes the empty steps'), so
+        # memory grows with the blocks, not with steps x block slots
+        ridge_a = jax.lax.dynamic_update_index_in_dim(ridge_a, ra, row, 0)
+        ridge_t = jax.lax.dynamic_update_index_in_dim(ridge_t, rt, row, 0)
+        return (K, ridge_a, ridge_t), zero_out
 
     phi0 = phi_nP[:, : 2 * plan.start]
-    K0 = phi0 @ phi0.T
-    _, ((a0, t0), (ar, tr_r)) = jax.lax.scan(step, K0, tuple(map(jnp.asarray, plan[:5])))
+    n_rows = len({r for r, _, _ in plan.where}) + 1
+    carry0 = (phi0 @ phi0.T, jnp.zeros((n_rows,) + emptyr[0].shape, dt), jnp.zeros((n_rows,) + emptyr[1].shape, dt))
+    (_, ar, tr_r), (a0, t0) = jax.lax.scan(step, carry0, tuple(map(jnp.asarray, plan[:6])))
 
     # gather every (size, lambda) fit's dual coefficients, then evaluate them in chunks
-    block_step, slot, own_step = (np.asarray(v) for v in zip(*plan.where))
+    block_row, slot, own_step = (np.asarray(v) for v in zip(*plan.where))
     alphas, trains, order = [], [], []
     if zero:
         alphas.append(a0[own_step].reshape(-1, n))  # (S * L0, n), size-major
         trains.append(t0[own_step].reshape(-1))
         order += [(i, l) for i in range(len(sizes)) for l in zero]
     if ridge:
-        alphas.append(jnp.moveaxis(ar, -1, 1)[block_step, slot].reshape(-1, n))  # (S * Lr, n)
-        trains.append(tr_r[block_step, :, slot].reshape(-1))
+        alphas.append(jnp.moveaxis(ar, -1, 1)[block_row, slot].reshape(-1, n))  # (S * Lr, n)
+        trains.append(tr_r[block_row, :, slot].reshape(-1))
         order += [(i, l) for i in range(len(sizes)) for l in ridge]
     alpha_Qn = jnp.concatenate(alphas)
     N_Q = jnp.asarray([sizes[i] for i, _ in order], jnp.int32)
