@@ -4,31 +4,38 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["fits", "heatmaps", "knots"]
+__all__ = ["fits", "heatmaps", "knots", "per_target"]
 
 
-def fits(x, ys, refs, fit_stAL, si_AL, panels, alphas, lambdas):
+def per_target(k, t: int) -> int:
+    """A panel's alpha or lambda index: shared by every target or one per target."""
+    return int(k[t]) if np.ndim(k) else int(k)
+
+
+def fits(x, ys, refs, fit_stAL, si_AL, panels, alphas, lambdas, unconverged_tAL=None):
     """Trained fits (one line per seed) over the linear interpolant and the natural cubic spline.
 
     Args:
       x: ``(m,)`` training inputs; ``ys``: ``{target name: (m,) values}``.
       refs: ``{target name: (linear, cubic)}`` reference curves on ``fit_stAL``'s grid over [-1, 1].
       fit_stAL: ``(seeds, targets, alphas, lambdas, grid)`` trained outputs.
-      si_AL: ``(targets, alphas, lambdas)`` spline index; ``panels``: ``(key, label, i_alpha, k_lambda)``.
+      si_AL: ``(targets, alphas, lambdas)`` spline index; ``panels``: ``(key, label, i_alpha, k_lambda)``,
+        each index shared or one per target; ``unconverged_tAL``: cells whose titles say "not converged".
     """
     xs = np.linspace(-1, 1, fit_stAL.shape[-1])
     fig, axes = plt.subplots(len(ys), len(panels), figsize=(4.2 * len(panels), 3.2 * len(ys)), squeeze=False)
     for t, (name, y) in enumerate(ys.items()):
         lin, cub = refs[name]
         for j, (_, label, i, k) in enumerate(panels):
-            ax = axes[t, j]
+            ax, i, k = axes[t, j], per_target(i, t), per_target(k, t)
             ax.plot(xs, lin, "k--", lw=1, label="linear interpolant")
             ax.plot(xs, cub, "b:", lw=1.5, label="natural cubic spline")
             for s in range(fit_stAL.shape[0]):
                 ax.plot(xs, fit_stAL[s, t, i, k], "r", lw=1, alpha=0.6, label="trained net" if s == 0 else None)
             ax.plot(x, y, "ko", ms=4)
+            flag = ", NOT converged" if unconverged_tAL is not None and unconverged_tAL[t, i, k] else ""
             ax.set_title(f"{name}: {label}\n$\\alpha$={alphas[i]:g}, $\\lambda$={lambdas[k]:g}, "
-                         f"spline index {si_AL[t, i, k]:.2f}", fontsize=9)
+                         f"spline index {si_AL[t, i, k]:.2f}{flag}", fontsize=9)
     axes[0, 0].legend(fontsize=7)
     fig.tight_layout()
     return fig
@@ -61,7 +68,7 @@ def knots(x, names, params0, params, panels, alphas, lambdas):
     bins = np.linspace(-1.2, 1.2, 121)
     for t, name in enumerate(names):
         for j, (key, _, i, k) in enumerate(panels):
-            ax = axes[t, j]
+            ax, i, k = axes[t, j], per_target(i, t), per_target(k, t)
             # each unit weighted by its *final* slope mass in both: the units that shape the fit, before and after
             w = np.abs(params["c"][:, t, i, k] * params["a"][:, t, i, k]).reshape(-1)
             for p, tag, col in ((params0, "before", "0.6"), (params, "after", "C3")):
