@@ -1,7 +1,7 @@
 """Double descent with random Fourier features on the digits (the 2023 DNN assignment, Belkin et al. 2019).
 
-    python -m experiments.double_descent --quick      # ~30 s on a 2-core CPU
-    python -m experiments.double_descent              # every N = 1..2000 x 10 seeds, long SGD runs
+    python -m experiments.double_descent --quick      # ~24 s on a 2-core CPU
+    python -m experiments.double_descent              # every N = 1..2000 x 10 seeds (2.3 min), long SGD runs
 
 Parts:
 1. Closed form for every N (least squares for 2N <= n, ridge lambd = 0.01 beyond, as the assignment,

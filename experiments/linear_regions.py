@@ -1,7 +1,7 @@
 """Linear regions: the sawtooth's 2^L pieces, how fragile they are, and random nets at init.
 
-    python -m experiments.linear_regions --quick   # ~30 s on a 2-core CPU, mostly compilation
-    python -m experiments.linear_regions           # larger grids: ~10 min on a 2-core CPU
+    python -m experiments.linear_regions --quick   # ~20 s on a 2-core CPU, mostly compilation
+    python -m experiments.linear_regions           # larger grids: ~4 min on a 2-core CPU
 
 Every count is exact (``jdl.regions``: breakpoints tracked through the layers, no sampling grid),
 in float64 by default (float32 merges the two halves of a perturbed sawtooth kink).

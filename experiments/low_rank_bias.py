@@ -1,7 +1,7 @@
 """Low-rank simplicity bias of deep networks (Huh et al., TMLR 2023).
 
-    python -m experiments.low_rank_bias --quick    # ~30 s on an idle 2-core CPU (mostly compilation)
-    python -m experiments.low_rank_bias            # depths 1..64 at width 128; 420 nets x 5000 steps (CPU: ~30 min)
+    python -m experiments.low_rank_bias --quick    # ~9 s on an idle 2-core CPU (mostly compilation)
+    python -m experiments.low_rank_bias            # depths 1..64 at width 128; 420 nets x 5000 steps (CPU: ~7 min)
 
 Parts:
 1. At initialisation (Huh Fig. 2): n Gaussian inputs through bias-free linear (LeCun) and ReLU (He)

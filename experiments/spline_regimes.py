@@ -1,7 +1,7 @@
 """Kernel vs adaptive regime of a shallow univariate ReLU net (Williams et al., NeurIPS 2019).
 
-    python -m experiments.spline_regimes --quick     # ~10 s on a 2-core CPU
-    python -m experiments.spline_regimes             # m = 1000, 20k steps: ~7 min on a 2-core CPU
+    python -m experiments.spline_regimes --quick     # ~6 s on a 2-core CPU
+    python -m experiments.spline_regimes             # m = 1000, 20k steps: ~2.5 min on a 2-core CPU
 
 The full grid is 3 targets x 5 alphas x 9 lambdas x 4 seeds (540 nets).
 
