@@ -47,7 +47,8 @@ class Config:
     noise: float = field(default=0.0, metadata={"help": "closed form: label-flip probability"})
     max_update: int | None = field(default=None, metadata={
         "help": "ridge fit: most frequencies per Woodbury block (None: n // 8; 0: a Cholesky per size)"})
-    chunk: int = field(default=1, metadata={"help": "closed form: seeds per compiled call (x device count)"})
+    chunk: int = field(default=1, metadata={
+        "help": "closed form: seeds per compiled call (rounded up to a multiple of the device count)"})
     grad_n: int = field(default=100, metadata={"help": "N of the gradient check"})
     sgd_seeds: tuple[int, ...] = field(default=(0, 1, 2), metadata={"help": "SGD seeds"})
     fit_sizes: tuple[int, ...] = (5, 100, 400, 1000)
@@ -237,7 +238,7 @@ def run(c: Config, out_dir, progress: bool = True) -> dict:
     for tag, s in settings.items():
         hist, lr, lam, div = sgd_sweep(ds, c, dd_sizes, out_dir=out_dir, tag=f"sgd_dd_{tag}", progress=progress, **s)
         block = sgd_block(hist, dd_sizes, lr, lam, div, c.sgd_seeds, s["epochs"], s["noise"])
-        ref = DD.closed_form_sweep(ds, c.sgd_seeds, dd_sizes, lambd=c.lambd, noise=s["noise"], progress=False)
+        ref = DD.closed_form_sweep(ds, c.sgd_seeds, dd_sizes, noise=s["noise"], fits=("min_norm",), progress=False)
         block["closed_form_min_norm_test_mse"] = summarize(ref["min_norm"]["test_mse"])
         block["peak_ratio"] = DD.peak_ratio(dd_sizes, hist["test_loss"][..., -1], n)
         out["sgd_double_descent"][tag] = block

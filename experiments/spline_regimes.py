@@ -22,7 +22,7 @@ Expected (and found at m = 1000, 20k steps): small lambda, the kernel regime: kn
 Large lambda and large alpha (lazy): knots still fixed, but the tangent kernel is the first layer's,
 whose interpolant is nearly linear (index ~0.1). Large lambda, alpha^2 below the data's path norm
 (adaptive): knots travel (shift ~1) and gather at a few places; for the square wave all slope mass
-sits on the data points and the fit is the linear interpolant (index 0.00), for the sinusoid and the
+sits within 0.02 of the data points and the fit is the linear interpolant (index -0.15 to 0.00), for the sinusoid and the
 random targets the knots are sparse but partly between the data, and the random fits often stall on
 a plateau. Heavy-ball momentum (default 0.9) converges the kernel regime's slow modes in 20k steps
 (the cubic kernel's 10 x 10 Gram matrix has condition number ~5e4); ``--momentum=0`` is plain GD as
@@ -76,8 +76,8 @@ class Config:
             raise ValueError(f"targets: expected a non-empty list of {TARGETS}, got {self.targets}")
         for name in ("alphas", "lambdas"):
             v = getattr(self, name)
-            if not v or min(v) <= 0:
-                raise ValueError(f"{name}: need values > 0, got {v}")
+            if not v or min(v) <= 0 or any(b <= a for a, b in zip(v, v[1:])):
+                raise ValueError(f"{name}: need increasing values > 0, got {v}")
         if not self.seeds:
             raise ValueError("seeds: need at least one seed")
         _cli.at_least(self, 1, "m", "steps", "records", "chunk")
@@ -164,7 +164,7 @@ def run(c: Config, out_dir, progress: bool = True) -> dict:
     shift = np.where(ok, np.nan_to_num(mean["knot_shift"], nan=-1.0), -np.inf)
     best = [np.unravel_index(np.argmax(shift[t]), (A, L)) if ok[t].any() else (i_show, L - 1) for t in range(T)]
     panels = [("kernel", "kernel regime (smallest lambda)", i_show, 0),
-              ("adaptive", "adaptive regime (lambda > 1, most knot movement)", [int(i) for i, _ in best],
+              ("adaptive", "adaptive regime (lambda > 1)", [int(i) for i, _ in best],
                [int(k) for _, k in best])]
     if i_show != A - 1:
         panels.append(("lazy_large_lambda", "lazy, largest lambda and alpha", A - 1, L - 1))
@@ -199,7 +199,8 @@ def run(c: Config, out_dir, progress: bool = True) -> dict:
                 (f"knot mass within {c.delta} of data", mean["knot_mass_near_data"], 0, 1, "magma", mark),
                 ("train MSE (log10)", np.log10(np.maximum(mean["train_mse"], 1e-30)), -10, 0, "viridis", mark)]
     plotting.save(PS.heatmaps(names, rows, c.alphas, c.lambdas), out_dir / "spline_index.png")
-    plotting.save(PS.knots(x, names, p0, p1, panels[:2], c.alphas, c.lambdas), out_dir / "knots.png")
+    plotting.save(PS.knots(x, names, p0, p1, panels[:2], c.alphas, c.lambdas, unconverged | bad.all(0)),
+                  out_dir / "knots.png")
     for n in names:
         g = res["regimes"][n]
         print(f"{n:7s} " + "  ".join(f"{k}: index {v['spline_index']:.2f}, knot shift {v['knot_shift']:.3f}, "

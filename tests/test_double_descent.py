@@ -83,6 +83,8 @@ def test_bad_sizes_raise(ds):
         DD.closed_form_sweep(ds, [], [5])
     with pytest.raises(ValueError, match="fits"):
         DD.closed_form_sweep(ds, [0], [5], fits=("ridge",))
+    with pytest.raises(ValueError, match="max_update"):
+        DD.closed_form_sweep(ds, [0], [5], max_update=-1)
 
 
 def test_sgd_masked_member_equals_unpadded_model(ds):

@@ -26,6 +26,7 @@ def test_help_lists_every_field_with_its_default(capsys):
     (["--fit_sizes=0,5"], "fit_sizes"),
     (["--no_such_field=1"], "no_such_field"),
     (["--n_max=abc"], "n_max"),
+    (["--max_update=-1"], "max_update"),
 ])
 def test_bad_config_is_one_line_error_naming_the_field(args, field):
     with pytest.raises(ValueError, match=field):
@@ -42,7 +43,6 @@ def test_overrides_are_parsed_by_type():
     assert cfg.seeds == (3, 4) and cfg.lr == 1e-3 and cfg.peak is False and cfg.n_max == 800
 
 
-@pytest.mark.slow
 def test_experiments_use_a_persistent_compilation_cache_unless_one_is_configured(monkeypatch, tmp_path):
     import jax
 
@@ -60,6 +60,7 @@ def test_experiments_use_a_persistent_compilation_cache_unless_one_is_configured
         jax.config.update("jax_compilation_cache_dir", before)
 
 
+@pytest.mark.slow
 def test_quick_run_writes_metrics_and_figures(tmp_path):
     # through the real entry point, as a user runs it
     # the quick config, trimmed further (the notebook test runs the plain quick config)

@@ -19,6 +19,7 @@ def test_help_lists_fields_with_defaults(capsys):
 
 @pytest.mark.parametrize("args,field", [
     (["--alphas=0,1"], "alphas"), (["--alphas=-1"], "alphas"), (["--lambdas=0"], "lambdas"),
+    (["--lambdas=10,1"], "lambdas"),
     (["--lambdas=1,-2"], "lambdas"), (["--m=0"], "m"), (["--steps=0"], "steps"), (["--seeds="], "seeds"),
     (["--targets=cos"], "targets"), (["--momentum=1"], "momentum"), (["--records=7"], "records"),
     (["--lr_scale=0"], "lr_scale"), (["--delta=0"], "delta"), (["--no_such=1"], "no_such"), (["--m=x"], "m"),

@@ -61,8 +61,11 @@ def heatmaps(names, rows, alphas, lambdas):
     return fig
 
 
-def knots(x, names, params0, params, panels, alphas, lambdas):
-    """Where the units' knots ``-b/a`` sit before and after training, weighted by final slope mass."""
+def knots(x, names, params0, params, panels, alphas, lambdas, unconverged_tAL=None):
+    """Where the units' knots ``-b/a`` sit before and after training, weighted by final slope mass.
+
+    ``panels`` and ``unconverged_tAL`` as in :func:`fits`.
+    """
     fig, axes = plt.subplots(len(names), len(panels), figsize=(4.2 * len(panels), 2.8 * len(names)),
                                       squeeze=False)
     bins = np.linspace(-1.2, 1.2, 121)
@@ -79,7 +82,8 @@ def knots(x, names, params0, params, panels, alphas, lambdas):
                         lw=1.5, label=f"{tag} training")
             for xx in x:
                 ax.axvline(xx, color="k", lw=0.4, alpha=0.5)
-            ax.set_title(f"{name}: {key} ($\\alpha$={alphas[i]:g}, $\\lambda$={lambdas[k]:g})", fontsize=9)
+            flag = ", NOT converged" if unconverged_tAL is not None and unconverged_tAL[t, i, k] else ""
+            ax.set_title(f"{name}: {key} ($\\alpha$={alphas[i]:g}, $\\lambda$={lambdas[k]:g}){flag}", fontsize=9)
             ax.set_xlabel("knot $e_i = -b_i / a_i$")
             ax.set_ylabel(r"share of final $\sum|c_i a_i|$")
     axes[0, 0].legend(fontsize=7)
