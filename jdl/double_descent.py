@@ -19,7 +19,6 @@ import numpy as np
 import optax
 
 from jdl import features as F
-from jdl.features import PathMetrics
 from jdl import losses, sweep
 from jdl.data import Dataset, label_noise
 from jdl.train import make_train
@@ -117,7 +116,7 @@ def closed_form_sweep(data: Dataset, seeds: Sequence[int], sizes: Sequence[int],
     out = {"n_features": sizes}
     for i, name in enumerate(fits):
         out[name] = {}
-        for k in PathMetrics._fields:
+        for k in F.PathMetrics._fields:
             parts = ([getattr(res["under"], k)] if under.size else []) + (
                 [getattr(res["over"], k)[..., i]] if over.size else [])
             out[name][k] = np.concatenate(parts, axis=1)
