@@ -1,5 +1,6 @@
 """Test set-up: CPU only, strict dtype promotion, a fresh key per test."""
 import os
+import zlib
 from pathlib import Path
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
@@ -19,7 +20,21 @@ jax.config.update("jax_numpy_dtype_promotion", "strict")
 @pytest.fixture
 def key(request):
     """A key derived from the test's name: fresh per test, reproducible across runs."""
-    return jax.random.key(abs(hash(request.node.name)) % (2**31))
+    # crc32, not hash(): str hashes are salted per process (PYTHONHASHSEED), which made keys differ between runs
+    return jax.random.key(zlib.crc32(request.node.name.encode()) % (2**31))
+
+
+@pytest.fixture
+def config_error():
+    """``config_error(module, args, field)``: ``module.main(["--quick", *args])`` stops, before anything
+    compiles, with one line ``error: <field>: ...``."""
+    def check(module, args, field):
+        with pytest.raises(SystemExit) as e:
+            module.main(["--quick", *args])
+        msg = str(e.value)
+        assert msg.startswith(f"error: {field}:") and "\n" not in msg, msg
+
+    return check
 
 
 @pytest.fixture

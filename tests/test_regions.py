@@ -165,7 +165,8 @@ def test_jit_equals_no_jit(key):
     jitted = jax.jit(lambda p: R.breakpoints(p, -2.0, 2.0, max_breakpoints=64))(p)
     with jax.disable_jit():
         eager = R.breakpoints(p, -2.0, 2.0, max_breakpoints=64)
-    chex.assert_trees_all_close(jitted, eager)
+    # float32 breakpoints on [-2, 2]: fusion may round differently, by a few ulps (2.4e-7 at 2)
+    chex.assert_trees_all_close(jitted, eager, rtol=1e-6, atol=1e-6)
 
 
 def test_vmapped_equals_one_at_a_time(key):

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-__all__ = ["seed_band", "curves", "grid", "double_descent", "training_curves", "save"]
+__all__ = ["seed_band", "curves", "grid", "double_descent", "training_curves", "finish", "save"]
 
 
 def seed_band(values_sk: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -84,10 +84,7 @@ def double_descent(ratio: np.ndarray, panels: Sequence[tuple[str, Mapping[str, n
         ax.legend(fontsize=8)
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, title)
 
 
 def training_curves(epochs: np.ndarray, train_skE: np.ndarray, test_skE: np.ndarray, labels: Sequence[str], *,
@@ -114,6 +111,17 @@ def training_curves(epochs: np.ndarray, train_skE: np.ndarray, test_skE: np.ndar
     ax.legend(fontsize=7, ncol=2)
     if title:
         ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def finish(fig: Figure, title: str = "", ax=None) -> Figure:
+    """Title (on ``ax`` if given, else the whole figure), tight layout; returns ``fig``."""
+    if title:
+        if ax is not None:
+            ax.set_title(title, fontsize=10)
+        else:
+            fig.suptitle(title)
     fig.tight_layout()
     return fig
 
@@ -160,9 +168,7 @@ def probability_vs(panels: Sequence[tuple[np.ndarray, str]], P_D: np.ndarray, *,
         axes[0, 0].semilogy(x, 2.0 ** (-bound[0] * x + bound[1]), "k--", lw=1,
                             label=rf"bound $2^{{-{bound[0]:.2f}K{bound[1]:+.1f}}}$")
         axes[0, 0].legend()
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, title)
 
 
 def distribution(p_k: np.ndarray, xlabel: str, ylabel: str, *, reference: tuple[float, str] | None = None,

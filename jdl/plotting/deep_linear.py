@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from jdl.plotting import finish
+
 __all__ = ["tree_data", "dynamics", "half_times", "rsm_grid", "save_rsm_gif", "illusions", "sweep_heatmaps",
            "loss_curves"]
 
@@ -93,10 +95,7 @@ def dynamics(epochs: np.ndarray, loss_t: np.ndarray, modes_ta: np.ndarray, stren
     axes[2].set_ylabel("mode strength $u_a^T W_2 W_1 v_a$")
     axes[2].set_title("the same on a log scale: exponential growth from the tiny initialisation", fontsize=10)
     axes[2].set_xlabel("epoch (gradient steps)")
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, title)
 
 
 def half_times(s_a: np.ndarray, measured_sa: np.ndarray, theory: Mapping[str, np.ndarray], title: str = "") -> Figure:
@@ -133,10 +132,7 @@ def half_times(s_a: np.ndarray, measured_sa: np.ndarray, theory: Mapping[str, np
     ax.set_ylabel("$t_{1/2} \\cdot s$ / its mean over modes")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, axis="y")
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, title)
 
 
 def rsm_grid(rsm_tpp: np.ndarray, show: Sequence[int], item_names: Sequence[str], loss_t: np.ndarray | None = None,
@@ -231,10 +227,7 @@ def sweep_heatmaps(lr: np.ndarray, gamma: np.ndarray, panels: Sequence[tuple[str
                     ax.text(j, i, f"{v:.0f}" if abs(v) >= 1 or v == 0 else f"{v:.1f}", ha="center", va="center",
                             fontsize=6, bbox={"facecolor": "white", "alpha": 0.6, "lw": 0, "pad": 0.5})
         fig.colorbar(im, ax=ax)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, title)
 
 
 def loss_curves(epochs: np.ndarray, loss_gt: np.ndarray, gamma: np.ndarray, lr: float) -> Figure:

@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from jdl.plotting import curves
+from jdl.plotting import curves, finish
 
 __all__ = ["init_effective_rank", "init_spectra", "trained_vs_rank", "trained_spectra"]
 
@@ -27,9 +27,7 @@ def init_effective_rank(init: dict, title: str) -> Figure:
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, title)
 
 
 def init_spectra(res: dict, show_depths: Sequence[int]) -> Figure:
@@ -66,9 +64,7 @@ def trained_vs_rank(ranks: Sequence[int], depths: Sequence[int], tr: dict, title
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, title)
 
 
 def trained_spectra(ranks: Sequence[int], depths: Sequence[int], res: dict, best, eval_every: int) -> Figure:

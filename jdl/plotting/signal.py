@@ -6,7 +6,7 @@ import numpy as np
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullLocator
 
-from jdl.plotting import curves
+from jdl.plotting import curves, finish
 
 __all__ = ["sigma_axis", "heatmap", "variance_lines", "growth_rates"]
 
@@ -60,9 +60,7 @@ def variance_lines(layers, panels, title) -> plt.Figure:
             ax.set_title(name, fontsize=10)
             ax.grid(alpha=0.3, which="both")
             ax.legend(fontsize=7)
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, title)
 
 
 def growth_rates(sig_D, summaries) -> plt.Figure:

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from jdl.plotting import grid
+from jdl.plotting import grid, finish
 
 __all__ = ["shallow_trace", "function_panels", "composition", "maps", "loss_study"]
 
@@ -57,10 +57,7 @@ def shallow_trace(x: np.ndarray, pre_nH: np.ndarray, act_nH: np.ndarray, w_act_n
     ax.set(xlim=xlim, ylim=ylim, xlabel="input $x$", ylabel="output $y$")
     ax.legend(fontsize=8)
     ax.set_title("network output", fontsize=9)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, title)
 
 
 def function_panels(x: np.ndarray, panels: Mapping[str, np.ndarray], *, reference: np.ndarray | None = None,
@@ -91,10 +88,7 @@ def function_panels(x: np.ndarray, panels: Mapping[str, np.ndarray], *, referenc
         ax.grid(alpha=0.3)
     if reference is not None:
         axes[0].legend(fontsize=7)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, title)
 
 
 def composition(x: np.ndarray, curves: Mapping[str, np.ndarray], pieces: Mapping[str, int], copies: Sequence[int],
@@ -127,10 +121,7 @@ def composition(x: np.ndarray, curves: Mapping[str, np.ndarray], pieces: Mapping
     ax.set_title("net2(net1(...net1(x)))", fontsize=8)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, title)
 
 
 def maps(panels: Sequence[Mapping], *, ncols: int = 3, title: str = "") -> Figure:
@@ -174,10 +165,7 @@ def maps(panels: Sequence[Mapping], *, ncols: int = 3, title: str = "") -> Figur
             ax.legend(fontsize=7, loc="best")
         ax.set(xlabel=p["xlabel"], ylabel=p["ylabel"])
         ax.set_title(p["title"], fontsize=9)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, title)
 
 
 def _fit_panels(subfig, kind: str, x_model, fits: Mapping[str, tuple], x_data, y_data):

@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from jdl.plotting import curves
+from jdl.plotting import curves, finish
 
 __all__ = ["conv_wiring", "filter_bank", "distances", "volumes"]
 
@@ -133,10 +133,7 @@ def distances(dims: np.ndarray, ratio_sd: np.ndarray, min_sd: np.ndarray, max_sd
     ax.set_title("both extremes approach the typical distance", fontsize=10)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, title)
 
 
 def volumes(dims: np.ndarray, log10_volume: Mapping[str, np.ndarray], shell_fraction: Mapping[str, np.ndarray], *,
@@ -176,7 +173,4 @@ def volumes(dims: np.ndarray, log10_volume: Mapping[str, np.ndarray], shell_frac
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
         ax.title.set_fontsize(10)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, title)

@@ -13,6 +13,8 @@ import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
+from jdl.plotting import finish
+
 __all__ = ["loss_surfaces", "fits", "line_search", "loss_curves", "final_loss_map", "lr_sweep",
            "gradient_table", "fd_error", "backprop_scatter"]
 
@@ -53,10 +55,7 @@ def loss_surfaces(panels: Sequence[tuple[str, np.ndarray, np.ndarray, np.ndarray
         fig.colorbar(im, ax=ax, label="sum of squares loss", format="%.3g")
         if paths:
             ax.legend(fontsize=7, loc="upper right")
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, title)
 
 
 def fits(panels: Sequence[tuple[str, np.ndarray, np.ndarray, np.ndarray, Mapping[str, np.ndarray]]], *,
@@ -76,10 +75,7 @@ def fits(panels: Sequence[tuple[str, np.ndarray, np.ndarray, np.ndarray, Mapping
         ax.set_title(name, fontsize=10)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, title)
 
 
 def line_search(phi_p: np.ndarray, loss_p: np.ndarray, history_i4: np.ndarray, solution: float, *,
@@ -116,10 +112,7 @@ def line_search(phi_p: np.ndarray, loss_p: np.ndarray, history_i4: np.ndarray, s
         ax2.set_xscale("log")
         ax2.set_title("answer for other initial brackets (one vmapped call)", fontsize=10)
         ax2.grid(alpha=0.3)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, title)
 
 
 def loss_curves(curves: Mapping[str, np.ndarray], *, xlabel: str = "step", ylabel: str = "loss", logy: bool = True,
@@ -140,10 +133,7 @@ def loss_curves(curves: Mapping[str, np.ndarray], *, xlabel: str = "step", ylabe
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7)
-    if title:
-        ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    return finish(fig, title, ax)
 
 
 def final_loss_map(phi0_a: np.ndarray, phi1_b: np.ndarray, finals: Mapping[str, np.ndarray], surface: tuple, *,
@@ -200,10 +190,7 @@ def lr_sweep(panels: Sequence[tuple[str, np.ndarray, Mapping[str, np.ndarray], M
         ax.set_title(name, fontsize=10)
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=7)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, title)
 
 
 def gradient_table(names: Sequence[str], values: Mapping[str, np.ndarray], *, title: str = "") -> Figure:
@@ -219,10 +206,7 @@ def gradient_table(names: Sequence[str], values: Mapping[str, np.ndarray], *, ti
     ax.set_ylabel("derivative")
     ax.grid(alpha=0.3, axis="y")
     ax.legend(fontsize=7)
-    if title:
-        ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    return finish(fig, title, ax)
 
 
 def fd_error(eps_e: np.ndarray, errors: Mapping[str, np.ndarray], *, title: str = "") -> Figure:
@@ -243,10 +227,7 @@ def fd_error(eps_e: np.ndarray, errors: Mapping[str, np.ndarray], *, title: str 
     ax.set_ylabel("max relative error vs jax.grad")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7, loc="lower center", ncol=2)
-    if title:
-        ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    return finish(fig, title, ax)
 
 
 def backprop_scatter(reference_p: np.ndarray, others: Mapping[str, np.ndarray], *, title: str = "") -> Figure:
@@ -264,7 +245,4 @@ def backprop_scatter(reference_p: np.ndarray, others: Mapping[str, np.ndarray], 
     ax.set_ylabel("other method")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7)
-    if title:
-        ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    return finish(fig, title, ax)
