@@ -25,10 +25,11 @@ import jax
 import numpy as np
 
 from experiments import _cli
-from jdl import boolean as B
-from jdl import boolean_stats as S
+from jdl.studies.simplicity_bias import networks as B
+from jdl.studies.simplicity_bias import frequencies as S
 from jdl import plotting
 from jdl.io import save_npz
+from jdl.studies.simplicity_bias import plots as SBP
 
 NAME = "boolean_complexity"
 PRECISIONS = {"highest": jax.lax.Precision.HIGHEST, "default": jax.lax.Precision.DEFAULT}
@@ -135,17 +136,17 @@ def run(c: Config, out_dir, progress: bool = True) -> dict:
 
     label = f"{c.n_inputs}-{'-'.join(map(str, c.hidden))}-1 {c.activation}, $\\sigma_w$={c.sigma_w}, " \
             f"$\\sigma_b$={c.sigma_b}, M={M:.1e}"
-    plotting.save(plotting.rank_frequency(P, zipf=zipf, title=label),
+    plotting.save(SBP.rank_frequency(P, zipf=zipf, title=label),
                   out_dir / "rank_frequency.png")
-    plotting.save(plotting.probability_vs([(meas["lz_complexity"], "Lempel-Ziv complexity $K_{LZ}$")], P[:k],
+    plotting.save(SBP.probability_vs([(meas["lz_complexity"], "Lempel-Ziv complexity $K_{LZ}$")], P[:k],
                                           bound=(bound["a"], bound["b"]), title=label), out_dir / "p_vs_lz.png")
-    plotting.save(plotting.probability_vs([(meas["count_ones"], "number of ones"),
+    plotting.save(SBP.probability_vs([(meas["count_ones"], "number of ones"),
                                            (meas["ones_entropy"], "entropy of the ones fraction (bits)"),
                                            (meas["average_sensitivity"], "average sensitivity")], P[:k], title=label),
                   out_dir / "p_vs_ones.png")
     if c.perceptron_networks:
         pu = out["perceptron_uniformity"]
-        fig = plotting.distribution(pu["ones_histogram"] / pu["n_sampled"], "number of ones t", "P(t)",
+        fig = SBP.distribution(pu["ones_histogram"] / pu["n_sampled"], "number of ones t", "P(t)",
                                     reference=(1 / 2 ** c.n_inputs, "uniform $2^{-n}$"),
                                     title=f"bias-free perceptron, n={c.n_inputs}: chi2/dof = {pu['chi2_over_dof']:.2f}")
         plotting.save(fig, out_dir / "perceptron_ones.png")

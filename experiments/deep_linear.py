@@ -38,12 +38,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from experiments import _cli
-from jdl import linear_dynamics as L
+from jdl.studies.deep_linear import dynamics as L
 from jdl import plotting
 from jdl import sweep as jsweep
 from jdl.data import tree
 from jdl.io import save_npz
-from jdl.plotting import deep_linear as dlp
+from jdl.studies.deep_linear import plots as dlp
 
 NAME = "deep_linear"
 DTYPES = {"float64": jnp.float64, "float32": jnp.float32}

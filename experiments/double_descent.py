@@ -25,10 +25,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from experiments import _cli
-from jdl import double_descent as DD
-from jdl import features as F
+from jdl.studies.double_descent import sweeps as DD
+from jdl.studies.double_descent import random_features as F
 from jdl import plotting, sweep
 from jdl.data import load_digits_binary
+from jdl.studies.double_descent import plots as DDP
 
 NAME = "double_descent"
 
@@ -196,13 +197,13 @@ def run(c: Config, out_dir, progress: bool = True) -> dict:
         if (2 * sizes >= n).any() else None,
         "nonfinite_closed_form": {name: fits[name]["test_mse"]["nonfinite"] for name in fits},
     })
-    plotting.save(plotting.double_descent(ratio, [
+    plotting.save(DDP.double_descent(ratio, [
         ("test MSE", {f"least squares / ridge $\\lambda$={c.lambd} (assignment)": cf["assignment"]["test_mse"],
                       "least squares / minimum norm": cf["min_norm"]["test_mse"]}, True),
         ("train MSE", {"assignment": cf["assignment"]["train_mse"] + 1e-16,
                        "minimum norm": cf["min_norm"]["train_mse"] + 1e-16}, True),
     ], title=f"Random Fourier features, closed form, {len(c.seeds)} seeds (median, IQR)"), out_dir / "closed_form.png")
-    plotting.save(plotting.double_descent(ratio, [
+    plotting.save(DDP.double_descent(ratio, [
         (r"$\|a\|_2$", {"assignment": cf["assignment"]["coef_norm"], "minimum norm": cf["min_norm"]["coef_norm"]},
          True)], title="Norm of the fitted coefficients"), out_dir / "coef_norm.png")
 
@@ -222,7 +223,7 @@ def run(c: Config, out_dir, progress: bool = True) -> dict:
     hist, lr, lam, div = sgd_sweep(ds, c, c.fit_sizes, epochs=c.fit_epochs, noise=0.0, lr_rule="largest",
                                    eval_every=1, out_dir=out_dir, tag="sgd_fits", progress=progress)
     out["sgd_fits"] = sgd_block(hist, np.asarray(c.fit_sizes), lr, lam, div, c.sgd_seeds, c.fit_epochs, 0.0)
-    plotting.save(plotting.training_curves(
+    plotting.save(DDP.training_curves(
         hist["epoch"][0, 0], hist["train_loss"], hist["test_loss"], [f"N={N}" for N in c.fit_sizes],
         title=f"SGD, batch {c.batch_size}, lr={lr[0]:.2e} = 1/lambda_max(N={max(c.fit_sizes)})"),
         out_dir / "sgd_fits.png")
@@ -252,12 +253,12 @@ def run(c: Config, out_dir, progress: bool = True) -> dict:
         if tag == "peak":
             pick = [int(np.argmin(np.abs(dd_sizes - N))) for N in (45, 220, 449, 1000, 2000) if N <= dd_sizes.max()]
             pick = sorted(set(pick))
-            plotting.save(plotting.training_curves(
+            plotting.save(DDP.training_curves(
                 hist["epoch"][0, 0], hist["train_loss"][:, pick], hist["test_loss"][:, pick],
                 [f"N={dd_sizes[i]}" for i in pick], logx=True,
                 title=f"Epoch-wise: SGD with {s['noise']:.0%} label noise, lr = 1/lambda_max(N)"),
                 out_dir / "sgd_epochwise.png")
-    plotting.save(plotting.double_descent(2 * dd_sizes / n, panels, ncols=2,
+    plotting.save(DDP.double_descent(2 * dd_sizes / n, panels, ncols=2,
                                           title=f"SGD double descent, {len(c.sgd_seeds)} seeds"),
                   out_dir / "sgd_double_descent.png")
     return out

@@ -3,7 +3,7 @@
     python -m experiments.linear_regions --quick   # ~20 s on a 2-core CPU, mostly compilation
     python -m experiments.linear_regions           # larger grids: ~4 min on a 2-core CPU
 
-Every count is exact (``jdl.regions``: breakpoints tracked through the layers, no sampling grid),
+Every count is exact (``jdl.analysis.pieces``: breakpoints tracked through the layers, no sampling grid),
 in float64 by default (float32 merges the two halves of a perturbed sawtooth kink).
 
 1. The sawtooth network (2 ReLUs per layer, ``f_L = 2|f_{L-1}| - 2``) has exactly 2^L pieces on [-2, 2].
@@ -27,12 +27,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from experiments import _cli
-from experiments.benchmark import timed
+from jdl.timing import timed
 from jdl import plotting, sweep
-from jdl import regions as R
-from jdl import shallow as S
-from jdl.plotting import regions as PRG
-from jdl.plotting import udl as PU
+from jdl.analysis import pieces as R
+from jdl.studies.udlbook import networks as S
+from jdl.studies.linear_regions import plots as PRG
+from jdl.studies.udlbook import plots_networks as PU
+from jdl.studies.linear_regions import networks as LRN
 
 NAME = "linear_regions"
 INITS = ("he", "torch")
@@ -106,7 +107,7 @@ def _growth(depths, pieces_d):
 
 def sawtooth_exact(c: Config) -> dict:
     L = c.sawtooth_depth
-    nets = jax.vmap(lambda d: R.sawtooth(d, max_depth=L))(jnp.arange(1, L + 1))
+    nets = jax.vmap(lambda d: LRN.sawtooth(d, max_depth=L))(jnp.arange(1, L + 1))
     res = R.count_pieces_many(nets, -2.0, 2.0, max_breakpoints=c.max_breakpoints or 2 ** L, dtype=c.dtype)
     pieces = np.asarray(res.n_pieces)
     return {"depths": list(range(1, L + 1)), "pieces": pieces, "regions": np.asarray(res.n_regions),
@@ -115,9 +116,9 @@ def sawtooth_exact(c: Config) -> dict:
 
 def _variant(key, kind, noise, depth, max_depth: int, init: str):
     """kind 0: noisy sawtooth, 1: random middle layers, 2: the whole 2-unit net re-initialised."""
-    variants = (R.noisy_sawtooth(key, depth, noise, max_depth=max_depth),
-                R.random_middle_sawtooth(key, depth, max_depth=max_depth, init=init),
-                R.random_net(key, depth, 2, max_depth=max_depth, init=init))
+    variants = (LRN.noisy_sawtooth(key, depth, noise, max_depth=max_depth),
+                LRN.random_middle_sawtooth(key, depth, max_depth=max_depth, init=init),
+                LRN.random_net(key, depth, 2, max_depth=max_depth, init=init))
     # all three have the same shapes: pick one per member, so one program serves the grid
     return jax.tree_util.tree_map(lambda a, b, r: jnp.where(kind == 0, a, jnp.where(kind == 1, b, r)), *variants)
 
@@ -159,7 +160,7 @@ def random_nets(c: Config, progress: bool) -> dict:
     keys = jax.random.split(jax.random.key(c.seed + 1), len(g["seed"]))
 
     def member(m):
-        p = R.random_net(m["key"], m["depth"], m["width"], max_depth=D, max_width=H, init=c.init, b_std=c.b_std)
+        p = LRN.random_net(m["key"], m["depth"], m["width"], max_depth=D, max_width=H, init=c.init, b_std=c.b_std)
         return R.count_pieces(_cast(p, dtype), -c.interval, c.interval, max_breakpoints=cap)
 
     inputs = {"key": keys, "depth": g["depth"].astype(np.int32), "width": g["width"].astype(np.int32)}
@@ -207,7 +208,7 @@ def _curve(params, lo, hi, n=4001):
 def figures(c: Config, saw: dict, var: dict, rnd: dict, udl: dict, out_dir) -> None:
     """Evaluate the networks the figures draw (curves, example nets) and save the figures."""
     Lmax = max(c.plot_depths)
-    saw_curves = [(L, *_curve(R.sawtooth(L, max_depth=Lmax), -2, 2), saw["pieces"][L - 1]) for L in c.plot_depths]
+    saw_curves = [(L, *_curve(LRN.sawtooth(L, max_depth=Lmax), -2, 2), saw["pieces"][L - 1]) for L in c.plot_depths]
     plotting.save(PRG.sawtooth_outputs(saw_curves), out_dir / "sawtooth_outputs.png")
 
     L6, n_ex = min(6, c.noisy_depth), 3  # the assignment's plot: 6 hidden layers; 3 nets per panel

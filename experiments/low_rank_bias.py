@@ -29,8 +29,8 @@ import numpy as np
 
 from experiments import _cli
 from jdl import plotting, sweep
-from jdl import rank as R
-from jdl.plotting import rank as PR
+from jdl.studies.low_rank_bias import deep_nets as R
+from jdl.studies.low_rank_bias import plots as PR
 from jdl.io import save_npz
 
 NAME = "low_rank_bias"

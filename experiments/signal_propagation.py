@@ -27,8 +27,8 @@ import numpy as np
 
 from experiments import _cli
 from jdl import plotting
-from jdl import signal as S
-from jdl.plotting import signal as SPL
+from jdl.studies.signal_propagation import propagation as S
+from jdl.studies.signal_propagation import plots as SPL
 from jdl.io import save_npz
 from jdl.nn import ACTIVATIONS
 

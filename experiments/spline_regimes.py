@@ -9,7 +9,7 @@ The full grid is 3 targets x 5 alphas x 9 lambdas x 4 seeds (540 nets).
 wave, and the baseline's uniform random targets) by full-batch gradient descent from
 ``a, b ~ N(0, alpha^2 / lambda)``, ``c ~ N(0, alpha^2 lambda)`` (antisymmetric pairs, f = 0 at init).
 Every target x alpha x lambda x seed trains in one compiled, vmapped ``lax.scan``; each member has its
-own learning rate ``lr_scale * n / E[trace of the tangent kernel]`` (jdl.splines.stable_lr), so members
+own learning rate ``lr_scale * n / E[trace of the tangent kernel]`` (jdl.studies.spline_regimes.splines.stable_lr), so members
 whose kernels differ by 10^8 are all stable. Per member: distance to the natural cubic spline and to
 the linear interpolant, the spline index (0 = linear, 1 = cubic), knot displacement and the share of
 slope-change mass |c a| within ``delta`` of a data point. Figures: fits.png, spline_index.png (heatmaps
@@ -38,8 +38,8 @@ import numpy as np
 
 from experiments import _cli
 from jdl import plotting, sweep
-from jdl import splines as SP
-from jdl.plotting import splines as PS
+from jdl.studies.spline_regimes import splines as SP
+from jdl.studies.spline_regimes import plots as PS
 
 NAME = "spline_regimes"
 TARGETS = ("sin", "square", "random")

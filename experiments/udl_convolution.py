@@ -6,7 +6,7 @@
 The notebook hand-codes a convolution with seven nested loops (batch, output row and column, output
 and input channel, kernel row and column) and checks it against ``torch.nn.functional.conv2d`` on four
 cases drawn after ``np.random.seed(1)``: one 4x6 channel with a 3x3 kernel; a 12x10 image with stride
-2; 5 input and 2 output channels; and a batch of two. ``jdl.conv.conv2d`` is those loops as one patch
+2; 5 input and 2 output channels; and a batch of two. ``jdl.studies.udlbook.conv2d.conv2d`` is those loops as one patch
 gather and one ``einsum`` (``vmap`` over the batch); here the reference is
 ``jax.lax.conv_general_dilated``. For each case the run prints both outputs as the notebook does
 (precision 3) and their largest difference, then checks gradients (``jax.grad`` through both), a grid
@@ -27,10 +27,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from experiments import _cli
-from jdl import conv as C
+from jdl.studies.udlbook import conv2d as C
 from jdl import plotting
 from jdl.io import save_npz
-from jdl.plotting import udl_geometry as P
+from jdl.studies.udlbook import plots_geometry as P
 
 NAME = "udl_convolution"
 DTYPES = {"float32": jnp.float32, "float64": jnp.float64}
@@ -170,7 +170,7 @@ def run(c: Config, out_dir, progress: bool = True) -> dict:
             if c.print_arrays:
                 print("lax.conv_general_dilated results (the notebook's PyTorch results)")
                 print(r["reference"])
-                print("jdl.conv.conv2d results (the notebook's 'Your results')")
+                print("jdl.studies.udlbook.conv2d.conv2d results (the notebook's 'Your results')")
                 print(r["output"])
             print(f"  max |jdl - lax| = {r['max_abs_diff']:.3g}")
     print(f"Gradients ({grads['case']}): max |d image| difference {grads['image_grad_max_abs_diff']:.3g}, "
@@ -190,7 +190,7 @@ def run(c: Config, out_dir, progress: bool = True) -> dict:
                                     title=f"Convolution I, case {r['name']} (stride {r['stride']}, pad {r['pad']}; "
                                           f"image 0 of {r['image_shape'][0]})"), out_dir / f"case_{i}.png")
     plotting.save(P.filter_bank(np.asarray(image[0, 0]), np.asarray(kernels[:, 0]), np.asarray(bank[0]),
-                                list(C.FILTERS), title="jdl.conv.conv2d, pad 1: a bank of 3x3 kernels"),
+                                list(C.FILTERS), title="jdl.studies.udlbook.conv2d.conv2d, pad 1: a bank of 3x3 kernels"),
                   out_dir / "filter_bank.png")
     save_npz(out_dir / "cases.npz", **{f"case_{i}_{k}": r[k] for i, r in enumerate(cases, 1)
                                        for k in ("output", "reference")})

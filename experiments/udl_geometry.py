@@ -28,10 +28,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from experiments import _cli
-from jdl import geometry as G
+from jdl.studies.udlbook import geometry as G
 from jdl import plotting
 from jdl.io import save_npz
-from jdl.plotting import udl_geometry as P
+from jdl.studies.udlbook import plots_geometry as P
 
 NAME = "udl_geometry"
 DTYPES = {"float32": jnp.float32, "float64": jnp.float64}

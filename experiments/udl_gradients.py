@@ -28,11 +28,12 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from experiments import _cli
-from jdl import gradients as G
+from jdl.studies.udlbook import backprop as G
 from jdl import plotting
-from jdl.data import udl_training as U
-from jdl.plotting import udl_training as P
-from jdl.signal import Net
+from jdl.studies.udlbook import training_fixtures as U
+from jdl.studies.udlbook import plots_training as P
+from jdl.nn import DeepMLP
+from jdl.analysis import derivatives as FD
 
 NAME = "udl_gradients"
 
@@ -80,10 +81,10 @@ def _run(c: Config, out_dir) -> dict:
     @jax.jit
     def gradients_i(q):
         return {"forward": G.composite_forward(q, x), "backward": G.composite_backward(q, x),
-                "jax_grad": jax.grad(fn)(q), "central_difference": G.finite_differences(fn, q, 1e-6),
-                "notebook_forward_difference": G.finite_differences(fn, q, 1e-4, "forward"),
+                "jax_grad": jax.grad(fn)(q), "central_difference": FD.finite_differences(fn, q, 1e-6),
+                "notebook_forward_difference": FD.finite_differences(fn, q, 1e-4, "forward"),
                 "omega0_closed_form": G.composite_omega0(q, x), "y_fn": fn(q),
-                "fd_error": {s: G.fd_error(fn, q, eps, s) for s in ("forward", "central")}}
+                "fd_error": {s: FD.fd_error(fn, q, eps, s) for s in ("forward", "central")}}
 
     r1 = gradients_i(p)
     fwd, bwd = r1["forward"], r1["backward"]
@@ -109,9 +110,9 @@ def _run(c: Config, out_dir) -> dict:
     @jax.jit
     def gradients_ii(n):
         return {"backward": G.relu_backward(n, xin, y), "jax_grad": jax.grad(loss)(n),
-                "central_difference": G.finite_differences(loss, n, 1e-6),
-                "notebook_forward_difference": G.finite_differences(loss, n, 1e-6, "forward"),
-                "fd_error": {s: G.fd_error(loss, n, eps, s) for s in ("forward", "central")}}
+                "central_difference": FD.finite_differences(loss, n, 1e-6),
+                "notebook_forward_difference": FD.finite_differences(loss, n, 1e-6, "forward"),
+                "fd_error": {s: FD.fd_error(loss, n, eps, s) for s in ("forward", "central")}}
 
     r2 = gradients_ii(net)
     bw = r2["backward"]
@@ -129,7 +130,7 @@ def _run(c: Config, out_dir) -> dict:
     # --- the extension: manual backward vs jax.grad for a batch of networks x inputs in one call; the networks
     # are the notebook's kind (every weight and bias N(0, 1)), drawn on the host: no random-number code compiles
     rng = np.random.default_rng(c.seed)
-    nets = Net(*(jnp.asarray(rng.standard_normal((c.n_nets, *shape))) for shape in (
+    nets = DeepMLP(*(jnp.asarray(rng.standard_normal((c.n_nets, *shape))) for shape in (
         (c.D, 1), (c.D,), (c.K - 1, c.D, c.D), (c.K - 1, c.D), (1, c.D), (1,))))
     x_n1 = jnp.asarray(rng.standard_normal((c.n_inputs, 1)))
 

@@ -9,7 +9,7 @@ categorical (3 classes, softmax) likelihood. For each it prints the notebook's "
 checks (the density / probability functions, the likelihood, the negative log-likelihood, the sum
 of squares) next to jdl's, then the notebooks' coordinate searches: beta_1[0,0] over
 np.arange(0, 1, 0.01) (regression) or np.arange(-2, 6, 0.1), and sigma over np.arange(0.1, 0.5, 0.005)
-with beta_1 = 0.27. Each search is one vmapped evaluation (jdl.shallow.grid_search) instead of a
+with beta_1 = 0.27. Each search is one vmapped evaluation (jdl.studies.udlbook.networks.grid_search) instead of a
 Python loop; the jdl extension is the 2-D NLL surface over two parameters in one call (regression:
 (beta_1, sigma), where the minimum is at sigma^2 = sum of squares / 20; binary: (beta_1[0,0],
 omega_1[0,1]); multiclass: two of the three output biases; a common shift of all three changes nothing).
@@ -30,10 +30,10 @@ import numpy as np
 
 from experiments import _cli
 from jdl import losses, plotting
-from jdl import shallow as S
-from jdl.data import udlbook as U
+from jdl.studies.udlbook import fixtures as U
 from jdl.io import save_npz
-from jdl.plotting import udl as P
+from jdl.studies.udlbook import plots_networks as P
+from jdl.studies.udlbook import likelihoods as LK
 
 NAME = "udl_losses"
 PROBLEMS = ("regression", "binary", "multiclass")
@@ -84,17 +84,17 @@ def _study(net, x, y, x_model, beta_values, sigma_values, surf_a, surf_b, *, pro
     nb = U.LOSS_NOTEBOOKS[problem]
     kind, sigma = nb["kind"], nb.get("sigma")
     dt = x.dtype
-    res = {"checks": {**_pdf_checks(problem, dt), **S.fit_stats(net, x, y, kind=kind, sigma=sigma)},
-           "beta_scan": S.grid_search(net, x, y, {"beta_1[0,0]": beta_values}, kind=kind, sigma=sigma)}
-    best = S.set_entry(net, "beta_1[0,0]", beta_values[jnp.argmin(res["beta_scan"]["nll"])])
-    res["model"] = S.predict(net, x_model, kind=kind)
-    res["model_best"] = S.predict(best, x_model, kind=kind)
+    res = {"checks": {**_pdf_checks(problem, dt), **LK.fit_stats(net, x, y, kind=kind, sigma=sigma)},
+           "beta_scan": LK.grid_search(net, x, y, {"beta_1[0,0]": beta_values}, kind=kind, sigma=sigma)}
+    best = LK.set_entry(net, "beta_1[0,0]", beta_values[jnp.argmin(res["beta_scan"]["nll"])])
+    res["model"] = LK.predict(net, x_model, kind=kind)
+    res["model_best"] = LK.predict(best, x_model, kind=kind)
     if kind == "gaussian":  # the notebook fixes beta_1 = 0.27 (its best) and scans sigma
-        fixed = S.set_entry(net, "beta_1[0,0]", nb["sigma_scan_beta_1"])
-        res["sigma_scan"] = S.grid_search(fixed, x, y, {"sigma": sigma_values}, kind=kind)
-        res["model_sigma"] = S.predict(fixed, x_model, kind=kind)
+        fixed = LK.set_entry(net, "beta_1[0,0]", nb["sigma_scan_beta_1"])
+        res["sigma_scan"] = LK.grid_search(fixed, x, y, {"sigma": sigma_values}, kind=kind)
+        res["model_sigma"] = LK.predict(fixed, x_model, kind=kind)
     second = SURFACES[problem][0]
-    res["surface"] = S.grid_search(net, x, y, {"beta_1[0,0]": surf_a, second: surf_b}, kind=kind, sigma=sigma)
+    res["surface"] = LK.grid_search(net, x, y, {"beta_1[0,0]": surf_a, second: surf_b}, kind=kind, sigma=sigma)
     return res
 
 

@@ -7,7 +7,7 @@ Shallow: the notebook's 1-3-1 net (theta_10 = 0.3 ... phi_3 = 7.0) with every st
 least-squares loss on the 20 training points (9.385: the notebook prints "Loss = %3.3f" of a TODO, so
 this is the filled-in value), the steep sigmoid and linear activations, the 2-input net, and the
 notebook's eight "predict what happens" questions as parameter variants. jdl extends the hand-tuning:
-all variants in one vmapped evaluation with exact piece counts (jdl.regions), the loss over a grid of
+all variants in one vmapped evaluation with exact piece counts (jdl.analysis.pieces), the loss over a grid of
 phi_0 (the notebook's tip) as one vmapped call, the least-squares output layer (one linear solve:
 below the notebook's hand-tuned best of 0.181), and a map of the piece count on [0, 1] over
 (theta_10, theta_20), one vmapped count for the whole grid.
@@ -34,11 +34,12 @@ import numpy as np
 
 from experiments import _cli
 from jdl import plotting
-from jdl import regions as R
-from jdl import shallow as S
-from jdl.data import udlbook as U
+from jdl.analysis import pieces as R
+from jdl.studies.udlbook import networks as S
+from jdl.studies.udlbook import fixtures as U
 from jdl.io import save_npz
-from jdl.plotting import udl as P
+from jdl.studies.udlbook import plots_networks as P
+from jdl.studies.udlbook import likelihoods as LK
 
 NAME = "udl_networks"
 
@@ -96,11 +97,11 @@ def _shallow_arrays(net, sig, net2, X, Y, x, phi0, variants, x1, x2):
     """Everything numeric of the Shallow notebook, one compiled program."""
     trace = S.forward_1_1_3(x, **net)
     book = S.matrix_form(**net)
-    loss = S.fit_stats(book, X, Y, kind="gaussian", sigma=1.0)["sum_of_squares"]
+    loss = LK.fit_stats(book, X, Y, kind="gaussian", sigma=1.0)["sum_of_squares"]
     # the notebook's tip: phi_0 (= beta_1 in matrix form) over a grid, one vmapped evaluation
-    sse = S.grid_search(book, X, Y, {"beta_1[0,0]": phi0}, kind="gaussian", sigma=1.0)["sum_of_squares"]
+    sse = LK.grid_search(book, X, Y, {"beta_1[0,0]": phi0}, kind="gaussian", sigma=1.0)["sum_of_squares"]
     phi_ls = S.fit_output_layer(X, Y, net["theta"])
-    loss_ls = S.fit_stats(S.matrix_form(phi_ls, net["theta"]), X, Y, kind="gaussian", sigma=1.0)["sum_of_squares"]
+    loss_ls = LK.fit_stats(S.matrix_form(phi_ls, net["theta"]), X, Y, kind="gaussian", sigma=1.0)["sum_of_squares"]
     acts = {"ReLU (notebook parameters)": trace.y,
             "sigmoid 1/(1+exp(-10z))": S.forward_1_1_3(x, **sig, activation="sigmoid10").y,
             "linear a=0, b=1": S.forward_1_1_3(x, **sig, activation="linear").y,

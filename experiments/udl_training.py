@@ -36,11 +36,11 @@ import optax
 
 from experiments import _cli
 from jdl import optim, plotting
-from jdl import udl_models as M
-from jdl.data import udl_training as U
-from jdl.gradients import finite_differences
+from jdl.studies.udlbook import curve_fitting as M
+from jdl.studies.udlbook import training_fixtures as U
+from jdl.analysis.derivatives import finite_differences
 from jdl.io import save_npz
-from jdl.plotting import udl_training as P
+from jdl.studies.udlbook import plots_training as P
 
 NAME = "udl_training"
 

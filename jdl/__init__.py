@@ -1,26 +1,18 @@
 """jdl: deep-learning science experiments as pure, vectorised JAX functions.
 
-Core: ``nn`` (models), ``losses`` (per-example losses and likelihoods), ``train`` (one-``scan``
-training), ``optim`` (line searches and optax descent loops), ``sweep`` (seeds x grids with vmap,
-chunks, sharding, checkpoints), ``data``, ``plotting`` and ``io``.
+Core (imported here): ``nn`` (the model contract and layers), ``losses`` (per-example losses and
+likelihoods), ``optim`` (optax transformations jdl adds), ``train`` (one-``scan`` training), ``sweep``
+(seeds x grids with vmap, chunks, sharding, checkpoints), ``stats`` (summaries over seed axes),
+``timing``, ``io`` and ``plotting``.
 
-Studies: ``features`` (random Fourier features and their solvers) and ``double_descent``;
-``boolean``/``boolean_measures``/``boolean_stats`` (random networks as Boolean functions);
-``splines`` (kernel vs adaptive regime), ``rank`` (effective rank), ``signal`` (signal
-propagation), ``regions`` (exact linear pieces); ``linear_dynamics`` and ``linear_dynamics_theory``
-(deep linear networks, Saxe et al.); the udlbook course maths: ``shallow`` (shallow and deep 1-D
-ReLU nets), ``udl_models`` (linear and Gabor models), ``gradients`` (manual backpropagation, finite
-differences), ``conv`` (hand-written 2-D convolution) and ``geometry`` (high-dimensional geometry).
+Shared measurement tools live in ``jdl.analysis``, datasets in ``jdl.data``, and each study in its own
+package ``jdl.studies.<study>`` (imported explicitly: ``from jdl.studies.double_descent import sweeps``).
 """
-from jdl import (boolean, boolean_measures, boolean_stats, conv, data, double_descent, features, geometry, gradients,
-                 io, linear_dynamics, linear_dynamics_theory, losses, nn, optim, rank, regions, shallow, signal,
-                 splines, sweep, train, udl_models)
+from jdl import io, losses, nn, optim, plotting, stats, sweep, timing, train
 from jdl.nn import Model
 from jdl.train import TrainState, make_step, make_train
 
 __version__ = "0.1.0"
 
-__all__ = ["boolean", "boolean_measures", "boolean_stats", "conv", "data", "double_descent", "features", "geometry",
-           "gradients", "io", "linear_dynamics", "linear_dynamics_theory", "losses", "nn", "optim", "rank",
-           "regions", "shallow", "signal", "splines", "sweep", "train", "udl_models", "Model", "TrainState",
+__all__ = ["io", "losses", "nn", "optim", "plotting", "stats", "sweep", "timing", "train", "Model", "TrainState",
            "make_step", "make_train", "__version__"]

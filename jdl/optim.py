@@ -242,7 +242,7 @@ def permutation_batches(key: Array, n_steps: int, n: int, batch_size: int) -> Ar
 
     Training III's minibatches from a JAX key, so seeds vmap (``jax.vmap`` over ``jax.random.split``
     keys: how ``experiments/udl_training.py`` draws its extra SGD runs). The notebook's own
-    ``np.random.seed(1)`` stream is the fixture :func:`jdl.data.udl_training.sgd_permutation_batches`.
+    ``np.random.seed(1)`` stream is the fixture :func:`jdl.studies.udlbook.training_fixtures.sgd_permutation_batches`.
 
     Returns:
       ``(n_steps, batch_size)`` int32 indices, distinct within a step.

@@ -69,21 +69,21 @@ def member_mesh(devices=None) -> Mesh:
 
 
 def _num_members(inputs: PyTree) -> int:
-    sizes = {x.shape[0] for x in jax.tree_util.tree_leaves(inputs)}
+    sizes = {x.shape[0] for x in jax.tree.leaves(inputs)}
     if len(sizes) != 1:
         raise ValueError(f"inputs: every leaf needs the same leading (member) axis, got sizes {sorted(sizes)}")
     return sizes.pop()
 
 
 def _to_numpy(tree: PyTree) -> PyTree:
-    return jax.tree_util.tree_map(
+    return jax.tree.map(
         lambda x: np.asarray(jax.random.key_data(x)) if jnp.issubdtype(x.dtype, jax.dtypes.prng_key)
         else np.asarray(x), tree)
 
 
 def _fingerprint(inputs: PyTree, extra: str) -> str:
     h = hashlib.sha256(extra.encode())
-    for leaf in jax.tree_util.tree_leaves(_to_numpy(inputs)):
+    for leaf in jax.tree.leaves(_to_numpy(inputs)):
         h.update(str((leaf.shape, leaf.dtype)).encode())
         h.update(np.ascontiguousarray(leaf).tobytes())
     return h.hexdigest()[:16]
@@ -118,13 +118,15 @@ def map_members(fn: Callable[[PyTree], PyTree], inputs: PyTree, *, chunk_size: i
     chunk = math.ceil(chunk / n_dev) * n_dev
     n_chunks = math.ceil(M / chunk)
     pad = n_chunks * chunk - M
-    padded = jax.tree_util.tree_map(
+    padded = jax.tree.map(
         lambda x: jnp.concatenate([x, jnp.repeat(x[:1], pad, axis=0)]) if pad else x, inputs)
     sharding = NamedSharding(mesh, PartitionSpec("member"))
     vfn = jax.jit(jax.vmap(fn), in_shardings=(sharding,), out_shardings=sharding)
-    first = jax.tree_util.tree_map(lambda x: x[:chunk], padded)
-    out_struct = jax.eval_shape(vfn, first)
-    treedef = jax.tree_util.tree_structure(out_struct)
+    first = jax.tree.map(lambda x: x[:chunk], padded)
+    # abstract inputs with the sharding of the real calls, so that this shape query and the calls share one trace
+    out_struct = jax.eval_shape(vfn, jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sharding),
+                                                  first))
+    treedef = jax.tree.structure(out_struct)
 
     ckpt = None
     if checkpoint_dir is not None:
@@ -145,14 +147,14 @@ def map_members(fn: Callable[[PyTree], PyTree], inputs: PyTree, *, chunk_size: i
             stored = load_npz(path)
             leaves = [stored[f"leaf_{j}"] for j in range(treedef.num_leaves)]
         else:
-            part = jax.tree_util.tree_map(lambda x: x[i * chunk:(i + 1) * chunk], padded)
+            part = jax.tree.map(lambda x: x[i * chunk:(i + 1) * chunk], padded)
             part = jax.device_put(part, sharding)
-            leaves = [np.asarray(x) for x in jax.tree_util.tree_leaves(vfn(part))]
+            leaves = [np.asarray(x) for x in jax.tree.leaves(vfn(part))]
             if path is not None:
                 save_npz(path, **{f"leaf_{j}": v for j, v in enumerate(leaves)})
         results.append(leaves)
     stacked = [np.concatenate(parts)[:M] for parts in zip(*results)]
-    return jax.tree_util.tree_unflatten(treedef, stacked)
+    return jax.tree.unflatten(treedef, stacked)
 
 
 def run(train: Callable[[jax.Array, Mapping[str, jax.Array]], PyTree], seeds, hparams: Mapping | None = None,
@@ -197,11 +199,11 @@ def run(train: Callable[[jax.Array, Mapping[str, jax.Array]], PyTree], seeds, hp
 
     def member(m):
         key, hps = m
-        return jax.vmap(lambda h: train(key, h))(hps) if hp else jax.tree_util.tree_map(
+        return jax.vmap(lambda h: train(key, h))(hps) if hp else jax.tree.map(
             lambda x: x[None], train(key, {}))
 
     out = map_members(member, (member_keys, member_hp), devices=devices, **map_kwargs)
-    return jax.tree_util.tree_map(lambda x: x.reshape((S, n_blocks * grid_block) + x.shape[2:])[:, :G], out)
+    return jax.tree.map(lambda x: x.reshape((S, n_blocks * grid_block) + x.shape[2:])[:, :G], out)
 
 
 def nonfinite(tree: PyTree, batch_ndim: int) -> np.ndarray:
@@ -209,6 +211,6 @@ def nonfinite(tree: PyTree, batch_ndim: int) -> np.ndarray:
 
     Use it to report diverged members rather than averaging them away.
     """
-    leaves = jax.tree_util.tree_leaves(tree)
+    leaves = jax.tree.leaves(tree)
     flags = [~np.isfinite(np.asarray(x)).reshape(np.shape(x)[:batch_ndim] + (-1,)).all(-1) for x in leaves]
     return np.logical_or.reduce(flags)

@@ -1,0 +1,79 @@
+"""Figure helpers: arrays in, matplotlib ``Figure`` out. No computation beyond summaries of seeds.
+
+The shared helpers live here; figures specific to one study live in submodules
+(``jdl.plotting.<topic>``), imported explicitly by the experiments that draw them.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+import warnings
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+__all__ = ["seed_band", "curves", "grid", "double_descent", "training_curves", "finish", "save"]
+
+
+def seed_band(values_sk: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Median and 25/75 % quantiles over seeds (axis 0), ignoring non-finite members."""
+    v = np.where(np.isfinite(values_sk), values_sk, np.nan)
+    with warnings.catch_warnings():  # all-NaN columns (every seed diverged) stay NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(v, 0), np.nanquantile(v, 0.25, 0), np.nanquantile(v, 0.75, 0)
+
+
+def curves(ax, x: np.ndarray, ys: Mapping[str, np.ndarray], *, logx=False, logy=False, band=True, **kw):
+    """Plot each ``(seeds, points)`` array in ``ys`` as its seed median with an interquartile band."""
+    for label, y in ys.items():
+        y = np.asarray(y)
+        if y.ndim == 1:
+            y = y[None]
+        mid, lo, hi = seed_band(y)
+        (line,) = ax.plot(x, mid, label=label, **kw)
+        if band and y.shape[0] > 1:
+            ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2, lw=0)
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    return ax
+
+
+def grid(n: int, ncols: int, size=(3.2, 2.9), share: bool = False):
+    """A figure with ``n`` visible axes on a ``ceil(n / ncols) x ncols`` grid: ``(fig, [ax, ...])``.
+
+    >>> fig, axes = grid(5, 3)
+    >>> len(axes), sum(ax.get_visible() for ax in fig.axes)
+    (5, 5)
+    >>> plt.close(fig)
+    """
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False,
+                             sharex=share, sharey=share)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat)[:n]
+
+
+def finish(fig: Figure, title: str = "", ax=None) -> Figure:
+    """Title (on ``ax`` if given, else the whole figure), tight layout; returns ``fig``."""
+    if title:
+        if ax is not None:
+            ax.set_title(title, fontsize=10)
+        else:
+            fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def save(fig: Figure, path, dpi: int = 120) -> None:
+    """Save as PNG and close (figures pile up in long sweeps otherwise)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+
+

@@ -1,0 +1,1 @@
+"""low_rank_bias"""

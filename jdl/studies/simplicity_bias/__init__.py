@@ -1,0 +1,1 @@
+"""simplicity_bias"""

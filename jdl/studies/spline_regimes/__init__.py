@@ -1,0 +1,1 @@
+"""spline_regimes"""
