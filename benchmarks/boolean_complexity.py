@@ -5,9 +5,9 @@ import jax
 import numpy as np
 
 from benchmarks.runner import baseline_device, run_baseline
-from jdl.timing import timed
-from jdl.studies.simplicity_bias import networks as B
 from jdl.studies.simplicity_bias import frequencies as S
+from jdl.studies.simplicity_bias import networks as B
+from jdl.timing import timed
 
 
 def run(quick: bool, baselines: bool, progress: bool = True) -> list[dict]:

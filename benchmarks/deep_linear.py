@@ -23,9 +23,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from benchmarks.runner import baseline_device, ratio, run_baseline
-from jdl.timing import timed
-from jdl.studies.deep_linear import dynamics as L
 from jdl.data import tree
+from jdl.studies.deep_linear import members as M
+from jdl.timing import timed
 
 
 def half_learned_epoch(modes_ta: np.ndarray) -> list[int]:
@@ -52,7 +52,7 @@ def run(quick: bool, baselines: bool, progress: bool = True) -> list[dict]:
     def draw_and_train(method, dtype):  # the data generation is timed too, as the baseline's
         data = [tree.generate_hsd_numpy(2021 + s, n_features) for s in range(runs)]
         xs, ys = np.stack([d[0] for d in data]), np.stack([d[1] for d in data])
-        return L.train_datasets(seeds, xs, ys, lr, gamma, epochs=epochs, method=method, dtype=jnp.dtype(dtype),
+        return M.train_datasets(seeds, xs, ys, lr, gamma, epochs=epochs, method=method, dtype=jnp.dtype(dtype),
                                 record_rsm=True)
 
     for method, dtype in (("direct", "float32"), ("direct", "float64"), ("reduced", "float64")):
@@ -89,7 +89,7 @@ def run(quick: bool, baselines: bool, progress: bool = True) -> list[dict]:
     def sample(key):
         return tree.generate_hsd(key, n_features)
 
-    hist, run_s, compile_s = timed(lambda: L.train_grid(grid_seeds, g["lr"], g["gamma"], jax.jit(sample),
+    hist, run_s, compile_s = timed(lambda: M.train_grid(grid_seeds, g["lr"], g["gamma"], jax.jit(sample),
                                                         epochs=epochs, chunk_size=128, progress=progress))
     members = len(grid_seeds) * len(g["lr"])
     per_run = run_s / members

@@ -5,11 +5,11 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from benchmarks.runner import baseline_device, ratio, run_baseline
-from jdl.timing import timed
-from experiments.double_descent import geometric_sizes
-from jdl.studies.double_descent import sweeps as DD
 from jdl import sweep
 from jdl.data import load_digits_binary
+from jdl.studies.double_descent import sweeps as DD
+from jdl.studies.double_descent.runs import geometric_sizes
+from jdl.timing import timed
 
 
 def _closed_form(ds, seeds, sizes, fits=("assignment",)):

@@ -14,14 +14,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from benchmarks.runner import ratio
-from jdl.timing import timed
 from jdl.analysis import pieces as R
 from jdl.studies.linear_regions import networks as LRN
+from jdl.timing import timed
 
 
 def numpy_forward(params, x: np.ndarray) -> np.ndarray:
     """One network on a grid ``x`` ``(P,)`` -> ``(P,)``, float64, layer by layer as a notebook would."""
-    first, mid, last = [jax.tree_util.tree_map(np.asarray, p) for p in params]
+    first, mid, last = [jax.tree.map(np.asarray, p) for p in params]
     h = np.maximum(first["W"].astype(np.float64) @ x[None] + first["b"][:, None], 0)
     for W, b, on in zip(mid["W"], mid["b"], mid["active"]):
         if on > 0:
@@ -40,7 +40,7 @@ def numpy_loop(nets, n: int, a: float, b: float, grid: int) -> tuple[np.ndarray,
     """Counts of the first ``n`` nets, one at a time, and the wall seconds."""
     x = np.linspace(a, b, grid)
     t0 = time.perf_counter()
-    counts = [grid_pieces(numpy_forward(jax.tree_util.tree_map(lambda v: v[i], nets), x)) for i in range(n)]
+    counts = [grid_pieces(numpy_forward(jax.tree.map(lambda v: v[i], nets), x)) for i in range(n)]
     return np.asarray(counts), time.perf_counter() - t0
 
 

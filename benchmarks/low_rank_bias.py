@@ -15,9 +15,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from benchmarks.runner import ratio
-from jdl.timing import timed
-from jdl.studies.low_rank_bias import deep_nets as R
 from jdl import sweep
+from jdl.studies.low_rank_bias import deep_nets as R
+from jdl.timing import timed
 
 
 def numpy_entropy(sigma):

@@ -14,9 +14,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from benchmarks.runner import ratio
-from jdl.timing import timed
-from jdl.studies.signal_propagation import propagation as S
 from jdl import nn
+from jdl.precision import precision
+from jdl.studies.signal_propagation import propagation as S
+from jdl.timing import timed
 
 _ACT = {"relu": (lambda f: f.clip(0.0), lambda f: (f >= 0).astype(f.dtype)),
         "tanh": (np.tanh, lambda f: 1.0 - np.tanh(f) ** 2)}
@@ -55,7 +56,7 @@ def numpy_point(seed: int, sigma_sq: float, K: int, D: int, n_data: int, activat
 
 def _agreement(K: int, D: int, n_data: int, sigma_sq: float, activation: str) -> float:
     """Largest relative difference between jdl and the NumPy loops on the same weights and inputs."""
-    with jax.enable_x64(True):
+    with precision(jnp.float64):
         k_net, k_x = jax.random.split(jax.random.key(0))  # jdl.studies.signal_propagation.propagation.member_stats's draws
         net = nn.scale_deep_mlp(nn.init_deep_mlp(k_net, K, D, dtype=jnp.float64), sigma_sq)
         x = jax.random.normal(k_x, (n_data, 1), jnp.float64)

@@ -14,9 +14,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from benchmarks.runner import baseline_device, run_baseline
-from jdl.timing import timed
-from jdl.studies.spline_regimes import splines as SP
 from jdl import sweep
+from jdl.studies.spline_regimes import splines as SP
+from jdl.timing import timed
 
 LR_NTK, LR_MAX, H = 1e-3, 0.05, 1000
 FIELDS = ("train_mse", "d_lin", "d_cub", "spline_index", "knot_mass_near_data")

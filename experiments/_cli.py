@@ -31,10 +31,9 @@ import jax
 
 from jdl.io import save_json
 
-__all__ = ["parse_value", "override", "help_text", "parse_args", "main", "environment", "atomic_json", "at_least",
+__all__ = ["parse_value", "override", "help_text", "parse_args", "main", "environment", "at_least",
            "use_compilation_cache"]
 
-atomic_json = save_json
 
 
 def at_least(config, minimum, *names: str) -> None:

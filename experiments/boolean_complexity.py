@@ -25,10 +25,10 @@ import jax
 import numpy as np
 
 from experiments import _cli
-from jdl.studies.simplicity_bias import networks as B
-from jdl.studies.simplicity_bias import frequencies as S
 from jdl import plotting
 from jdl.io import save_npz
+from jdl.studies.simplicity_bias import frequencies as S
+from jdl.studies.simplicity_bias import networks as B
 from jdl.studies.simplicity_bias import plots as SBP
 
 NAME = "boolean_complexity"

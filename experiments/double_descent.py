@@ -17,25 +17,15 @@ Expected: the closed-form test MSE peaks at 2N/n = 1 (the square, singular syste
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
-import jax
-import jax.numpy as jnp
-import numpy as np
-
 from experiments import _cli
-from jdl.studies.double_descent import sweeps as DD
-from jdl.studies.double_descent import random_features as F
-from jdl import plotting, sweep
-from jdl.data import load_digits_binary
+from jdl import plotting
 from jdl.studies.double_descent import plots as DDP
+from jdl.studies.double_descent import runs as R
+from jdl.studies.double_descent.runs import geometric_sizes
 
 NAME = "double_descent"
-
-
-def geometric_sizes(lo: int, hi: int, num: int, extra=()) -> tuple[int, ...]:
-    return tuple(sorted(set(int(v) for v in np.round(np.geomspace(lo, hi, num))) | set(extra)))
 
 
 @dataclass(frozen=True)
@@ -103,165 +93,50 @@ def get_config(quick: bool = False) -> Config:
                   peak_eval_every=50)
 
 
-def closed_form_sizes(c: Config, n: int) -> np.ndarray:
-    every = set(range(1, c.n_max + 1, c.n_step)) | {c.n_max}
-    near = set(range(max(1, n // 2 - c.dense), min(c.n_max, n // 2 + c.dense) + 1))
-    return np.asarray(sorted(every | near))
-
-
-def summarize(values_sk: np.ndarray) -> dict:
-    """Mean over finite seeds, the per-seed values and how many members were not finite."""
-    finite = np.isfinite(values_sk)
-    with np.errstate(invalid="ignore"):
-        mean = np.where(finite.any(0), np.nanmean(np.where(finite, values_sk, np.nan), 0), np.nan)
-    return {"mean": mean, "per_seed": values_sk, "nonfinite": int((~finite).sum())}
-
-
-def gradient_check(ds, n_features: int, key) -> dict:
-    """Analytic gradient vs jax.grad vs central differences, float64, at a random a."""
-    with jax.enable_x64(True):
-        d = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float64), ds)
-        phi, _ = DD.member_features(key, d, n_features, jnp.float64)
-        y = d.y_train
-        a = 0.1 * jax.random.normal(jax.random.fold_in(key, 7), (phi.shape[1],), jnp.float64)
-        analytic = F.mse_grad(a, phi, y)
-        auto = jax.grad(F.mse_loss)(a, phi, y)
-        h = 1e-4
-        eye = jnp.eye(a.shape[0], dtype=a.dtype)
-        fd = jax.vmap(lambda e: (F.mse_loss(a + h * e, phi, y) - F.mse_loss(a - h * e, phi, y)) / (2 * h))(eye)
-        rel = lambda u, v: float(jnp.linalg.norm(u - v) / jnp.linalg.norm(v))
-        return {"n_features": n_features, "rel_err_autodiff": rel(analytic, auto),
-                "rel_err_finite_diff": rel(analytic, fd), "grad": np.asarray(analytic), "grad_autodiff": np.asarray(auto)}
-
-
-def sgd_sweep(ds, c: Config, sizes, *, epochs, noise, lr_rule, eval_every, out_dir, tag, progress):
-    """One SGD sweep over sizes x sgd_seeds; returns history arrays (S, K, E) and the lrs used."""
-    sizes = np.asarray(sizes)
-    lam = DD.hessian_top(ds, c.sgd_seeds, sizes).min(0)  # per size, most conservative seed
-    if c.lr is not None:
-        lr = np.full(sizes.shape, c.lr)
-    elif lr_rule == "per_size":
-        lr = 1.0 / lam
-    else:
-        lr = np.full(sizes.shape, 1.0 / lam[-1])
-    member = DD.make_sgd_member(ds, int(sizes.max()), epochs=epochs, batch_size=c.batch_size, a_std=c.a_std,
-                                eval_every=eval_every)
-    hp = {"n_features": sizes, "lr": lr.astype(np.float32), "noise": np.full(sizes.shape, noise, np.float32)}
-    ckpt = out_dir / "checkpoints" / tag if c.checkpoint else None
-    # a few grid blocks per seed and one block per device per call: progress and checkpoints every
-    # chunk, while the sizes inside a block still share the seed's minibatch gathers
-    hist = sweep.run(member, c.sgd_seeds, hp, grid_block=math.ceil(len(sizes) / 4), chunk_size=jax.device_count(),
-                     checkpoint_dir=ckpt, progress=progress, desc=f"SGD {tag}",
-                     fingerprint=f"{tag}|{epochs}|{noise}|{lr.tolist()}|{c.batch_size}|{c.a_std}|{sizes.tolist()}")
-    diverged = sweep.nonfinite({k: v for k, v in hist.items() if k != "epoch"}, 2)
-    return hist, lr, lam, diverged
-
-
-def sgd_block(hist, sizes, lr, lam, diverged, seeds, epochs, noise) -> dict:
-    return {
-        "N": sizes, "n_features": 2 * np.asarray(sizes), "epochs": epochs, "label_noise": noise, "lr": lr,
-        "hessian_top": lam, "epoch": hist["epoch"][0, 0],
-        "train_mse": summarize(hist["train_loss"][..., -1]), "test_mse": summarize(hist["test_loss"][..., -1]),
-        "test_error": summarize(hist["test_error"][..., -1]),
-        "train_mse_curves": hist["train_loss"], "test_mse_curves": hist["test_loss"],
-        "diverged": [{"seed": int(seeds[s]), "N": int(sizes[k])} for s, k in zip(*np.nonzero(diverged))],
-    }
-
-
 def run(c: Config, out_dir, progress: bool = True) -> dict:
-    ds = load_digits_binary()
-    n = ds.n_train
-    out: dict = {"n_train": n, "n_test": ds.n_test}
-
-    # 1. closed form, every N
-    sizes = closed_form_sizes(c, n)
-    ckpt = out_dir / "checkpoints" / "closed_form" if c.checkpoint else None
-    cf = DD.closed_form_sweep(ds, c.seeds, sizes, lambd=c.lambd, noise=c.noise, max_update=c.max_update,
-                              chunk_size=c.chunk, checkpoint_dir=ckpt, progress=progress)
-    ratio = 2 * sizes / n
-    fits = {name: {k: summarize(v) for k, v in cf[name].items()} for name in ("assignment", "min_norm")}
-    a = fits["assignment"]
-    under, over = 2 * sizes < n, 2 * sizes > n
-    out.update({
-        "N": sizes, "n_features": 2 * sizes, "ratio": ratio, "seeds": c.seeds,
-        "test_mse": a["test_mse"]["mean"], "train_mse": a["train_mse"]["mean"], "coef_norm": a["coef_norm"]["mean"],
-        "test_mse_per_seed": a["test_mse"]["per_seed"], "train_mse_per_seed": a["train_mse"]["per_seed"],
-        "coef_norm_per_seed": a["coef_norm"]["per_seed"],
-        "min_norm": {k: v["mean"] for k, v in fits["min_norm"].items()},
-        "min_norm_per_seed": {k: v["per_seed"] for k, v in fits["min_norm"].items()},
-        "peak_ratio": DD.peak_ratio(sizes, cf["assignment"]["test_mse"], n),
-        "peak_ratio_min_norm": DD.peak_ratio(sizes, cf["min_norm"]["test_mse"], n),
-        "first_min_test_mse": float(np.nanmin(a["test_mse"]["mean"][under])) if under.any() else None,
-        "second_min_test_mse": float(np.nanmin(a["test_mse"]["mean"][over])) if over.any() else None,
-        "max_train_mse_past_threshold_min_norm": float(np.nanmax(fits["min_norm"]["train_mse"]["mean"][2 * sizes >= n]))
-        if (2 * sizes >= n).any() else None,
-        "nonfinite_closed_form": {name: fits[name]["test_mse"]["nonfinite"] for name in fits},
-    })
-    plotting.save(DDP.double_descent(ratio, [
-        ("test MSE", {f"least squares / ridge $\\lambda$={c.lambd} (assignment)": cf["assignment"]["test_mse"],
-                      "least squares / minimum norm": cf["min_norm"]["test_mse"]}, True),
-        ("train MSE", {"assignment": cf["assignment"]["train_mse"] + 1e-16,
-                       "minimum norm": cf["min_norm"]["train_mse"] + 1e-16}, True),
-    ], title=f"Random Fourier features, closed form, {len(c.seeds)} seeds (median, IQR)"), out_dir / "closed_form.png")
-    plotting.save(DDP.double_descent(ratio, [
-        (r"$\|a\|_2$", {"assignment": cf["assignment"]["coef_norm"], "minimum norm": cf["min_norm"]["coef_norm"]},
-         True)], title="Norm of the fitted coefficients"), out_dir / "coef_norm.png")
-
-    # 2. gradient check
-    g = gradient_check(ds, c.grad_n, jax.random.key(c.seeds[0]))
-    out["gradient_check"] = {k: v for k, v in g.items() if not k.startswith("grad")}
-    fig = plotting.plt.figure(figsize=(4, 4))
-    ax = fig.gca()
-    ax.scatter(g["grad_autodiff"], g["grad"], s=6)
-    ax.set_xlabel("jax.grad")
-    ax.set_ylabel(r"analytic $\frac{2}{n}\Phi^\top(\Phi a - y)$")
-    ax.set_title(f"gradient, N={c.grad_n}: rel. err {g['rel_err_autodiff']:.1e}")
-    fig.tight_layout()
-    plotting.save(fig, out_dir / "gradient_check.png")
-
-    # 3. SGD fits at a few sizes
-    hist, lr, lam, div = sgd_sweep(ds, c, c.fit_sizes, epochs=c.fit_epochs, noise=0.0, lr_rule="largest",
-                                   eval_every=1, out_dir=out_dir, tag="sgd_fits", progress=progress)
-    out["sgd_fits"] = sgd_block(hist, np.asarray(c.fit_sizes), lr, lam, div, c.sgd_seeds, c.fit_epochs, 0.0)
-    plotting.save(DDP.training_curves(
-        hist["epoch"][0, 0], hist["train_loss"], hist["test_loss"], [f"N={N}" for N in c.fit_sizes],
-        title=f"SGD, batch {c.batch_size}, lr={lr[0]:.2e} = 1/lambda_max(N={max(c.fit_sizes)})"),
-        out_dir / "sgd_fits.png")
-
-    # 4. SGD double descent: the assignment's setting and the label-noise / long-training setting
-    settings = {"assignment": dict(epochs=c.dd_epochs, noise=0.0, lr_rule="largest", eval_every=1)}
-    if c.peak:
-        settings["peak"] = dict(epochs=c.peak_epochs, noise=c.peak_noise, lr_rule="per_size",
-                                eval_every=c.peak_eval_every)
-    dd_sizes = np.asarray(c.dd_sizes)
-    out["sgd_double_descent"] = {}
+    res = R.run_all(seeds=c.seeds, n_max=c.n_max, n_step=c.n_step, dense=c.dense, lambd=c.lambd, noise=c.noise,
+                    max_update=c.max_update, chunk=c.chunk, grad_n=c.grad_n, sgd_seeds=c.sgd_seeds,
+                    fit_sizes=c.fit_sizes, fit_epochs=c.fit_epochs, batch_size=c.batch_size, lr=c.lr, a_std=c.a_std,
+                    dd_sizes=c.dd_sizes, dd_epochs=c.dd_epochs, peak=c.peak, peak_noise=c.peak_noise,
+                    peak_epochs=c.peak_epochs, peak_eval_every=c.peak_eval_every,
+                    checkpoint_dir=out_dir / "checkpoints" if c.checkpoint else None, progress=progress)
+    cf, ratio, g, fits = res["closed_form"], res["ratio"], res["gradient"], res["sgd_fits"]
+    figs = {
+        "closed_form": DDP.double_descent(ratio, [
+            ("test MSE", {f"least squares / ridge $\\lambda$={c.lambd} (assignment)": cf["assignment"]["test_mse"],
+                          "least squares / minimum norm": cf["min_norm"]["test_mse"]}, True),
+            ("train MSE", {"assignment": cf["assignment"]["train_mse"] + 1e-16,
+                           "minimum norm": cf["min_norm"]["train_mse"] + 1e-16}, True),
+        ], title=f"Random Fourier features, closed form, {len(c.seeds)} seeds (median, IQR)"),
+        "coef_norm": DDP.double_descent(ratio, [
+            (r"$\|a\|_2$", {"assignment": cf["assignment"]["coef_norm"], "minimum norm": cf["min_norm"]["coef_norm"]},
+             True)], title="Norm of the fitted coefficients"),
+        "gradient_check": DDP.gradient_check(g["grad_autodiff"], g["grad"], c.grad_n, g["rel_err_autodiff"]),
+        "sgd_fits": DDP.training_curves(
+            fits["hist"]["epoch"][0, 0], fits["hist"]["train_loss"], fits["hist"]["test_loss"],
+            [f"N={N}" for N in c.fit_sizes],
+            title=f"SGD, batch {c.batch_size}, lr={fits['lr'][0]:.2e} = 1/lambda_max(N={max(c.fit_sizes)})"),
+    }
     panels = []
-    for tag, s in settings.items():
-        hist, lr, lam, div = sgd_sweep(ds, c, dd_sizes, out_dir=out_dir, tag=f"sgd_dd_{tag}", progress=progress, **s)
-        block = sgd_block(hist, dd_sizes, lr, lam, div, c.sgd_seeds, s["epochs"], s["noise"])
-        ref = DD.closed_form_sweep(ds, c.sgd_seeds, dd_sizes, noise=s["noise"], fits=("min_norm",), progress=False)
-        block["closed_form_min_norm_test_mse"] = summarize(ref["min_norm"]["test_mse"])
-        block["peak_ratio"] = DD.peak_ratio(dd_sizes, hist["test_loss"][..., -1], n)
-        out["sgd_double_descent"][tag] = block
+    for tag, r in res["sgd_double_descent"].items():
+        hist, s = r["hist"], r["setting"]
         label = f"{s['epochs']} epochs, noise {s['noise']}, lr {s['lr_rule']}"
         final = hist["test_loss"][..., -1]
-        top = 10 * float(np.max(final[np.isfinite(final)])) if np.isfinite(final).any() else None
-        panels.append((f"test MSE ({tag})", {f"SGD {label}": hist["test_loss"][..., -1],
-                                              "closed form, min norm": ref["min_norm"]["test_mse"]}, True,
-                       (None, top)))
+        panels.append((f"test MSE ({tag})", {f"SGD {label}": final,
+                                             "closed form, min norm": r["reference"]["test_mse"]},
+                       True, DDP.top_limit(final)))
         panels.append((f"train MSE ({tag})", {f"SGD {label}": hist["train_loss"][..., -1]}, True))
         if tag == "peak":
-            pick = [int(np.argmin(np.abs(dd_sizes - N))) for N in (45, 220, 449, 1000, 2000) if N <= dd_sizes.max()]
-            pick = sorted(set(pick))
-            plotting.save(DDP.training_curves(
+            pick = DDP.nearest_sizes(c.dd_sizes, (45, 220, 449, 1000, 2000))
+            figs["sgd_epochwise"] = DDP.training_curves(
                 hist["epoch"][0, 0], hist["train_loss"][:, pick], hist["test_loss"][:, pick],
-                [f"N={dd_sizes[i]}" for i in pick], logx=True,
-                title=f"Epoch-wise: SGD with {s['noise']:.0%} label noise, lr = 1/lambda_max(N)"),
-                out_dir / "sgd_epochwise.png")
-    plotting.save(DDP.double_descent(2 * dd_sizes / n, panels, ncols=2,
-                                          title=f"SGD double descent, {len(c.sgd_seeds)} seeds"),
-                  out_dir / "sgd_double_descent.png")
-    return out
+                [f"N={c.dd_sizes[i]}" for i in pick], logx=True,
+                title=f"Epoch-wise: SGD with {s['noise']:.0%} label noise, lr = 1/lambda_max(N)")
+    figs["sgd_double_descent"] = DDP.double_descent(res["dd_ratio"], panels, ncols=2,
+                                                    title=f"SGD double descent, {len(c.sgd_seeds)} seeds")
+    for name, fig in figs.items():
+        plotting.save(fig, out_dir / f"{name}.png")
+    return res["metrics"]
 
 
 def main(argv=None):

@@ -19,7 +19,6 @@ net2(net1^N) has 4 x 3^N pieces.
 """
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 
 import jax
@@ -27,13 +26,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from experiments import _cli
-from jdl.timing import timed
-from jdl import plotting, sweep
+from jdl import plotting, stats, sweep
 from jdl.analysis import pieces as R
-from jdl.studies.udlbook import networks as S
-from jdl.studies.linear_regions import plots as PRG
-from jdl.studies.udlbook import plots_networks as PU
+from jdl.precision import precision
 from jdl.studies.linear_regions import networks as LRN
+from jdl.studies.linear_regions import plots as PRG
+from jdl.studies.udlbook import networks as S
+from jdl.studies.udlbook import plots_networks as PU
+from jdl.timing import timed
 
 NAME = "linear_regions"
 INITS = ("he", "torch")
@@ -91,11 +91,11 @@ def get_config(quick: bool = False) -> Config:
 
 
 def _precision(c: Config):
-    return jax.enable_x64(True) if c.dtype == "float64" else contextlib.nullcontext()
+    return precision(c.dtype)
 
 
 def _cast(params, dtype):
-    return jax.tree_util.tree_map(lambda x: x.astype(dtype), params)
+    return jax.tree.map(lambda x: x.astype(dtype), params)
 
 
 def _growth(depths, pieces_d):
@@ -120,7 +120,7 @@ def _variant(key, kind, noise, depth, max_depth: int, init: str):
                 LRN.random_middle_sawtooth(key, depth, max_depth=max_depth, init=init),
                 LRN.random_net(key, depth, 2, max_depth=max_depth, init=init))
     # all three have the same shapes: pick one per member, so one program serves the grid
-    return jax.tree_util.tree_map(lambda a, b, r: jnp.where(kind == 0, a, jnp.where(kind == 1, b, r)), *variants)
+    return jax.tree.map(lambda a, b, r: jnp.where(kind == 0, a, jnp.where(kind == 1, b, r)), *variants)
 
 
 def sawtooth_variants(c: Config, progress: bool) -> dict:
@@ -143,10 +143,11 @@ def sawtooth_variants(c: Config, progress: bool) -> dict:
         res, run_s, compile_s = timed(lambda: sweep.map_members(member, inputs, chunk_size=c.chunk,
                                                                 progress=progress, desc="sawtooth variants"))
     shape = (len(labels), L, S)
-    pieces = np.where(res.overflow, np.nan, res.n_pieces).reshape(shape)
-    median = np.nanmedian(pieces, -1)
+    pieces = stats.finite(res.n_pieces, res.overflow).reshape(shape)  # an overflowed count is left out
+    median = stats.finite_median(pieces, -1)
+    q25, q75 = stats.finite_quantiles(pieces, [0.25, 0.75], -1)
     return {"labels": labels, "depths": list(range(1, L + 1)), "median_pieces": median,
-            "q25_pieces": np.nanquantile(pieces, 0.25, -1), "q75_pieces": np.nanquantile(pieces, 0.75, -1),
+            "q25_pieces": q25, "q75_pieces": q75,
             "growth_per_layer": {lab: _growth(range(1, L + 1), m) for lab, m in zip(labels, median)},
             "n_overflow": int(res.overflow.sum()), "max_breakpoints": cap, "networks": len(kind),
             "run_s": run_s, "compile_s": compile_s, "networks_per_s": round(len(kind) / max(run_s, 1e-9), 1),
@@ -167,15 +168,16 @@ def random_nets(c: Config, progress: bool) -> dict:
     with _precision(c):
         res = sweep.map_members(member, inputs, chunk_size=c.chunk, progress=progress, desc="random nets")
     shape = (len(c.depths), len(c.widths), c.net_seeds)
-    pieces = np.where(res.overflow, np.nan, res.n_pieces).reshape(shape)
-    median = np.nanmedian(pieces, -1)
+    pieces = stats.finite(res.n_pieces, res.overflow).reshape(shape)  # an overflowed count is left out
+    median = stats.finite_median(pieces, -1)
+    q25, q75 = stats.finite_quantiles(pieces, [0.25, 0.75], -1)
     N = np.outer(c.depths, c.widths).astype(float)
     ok = np.isfinite(median)
     slope = float(np.sum(N[ok] * median[ok]) / np.sum(N[ok] ** 2))  # least squares through the origin
     exponent = float(np.polyfit(np.log(N[ok]), np.log(np.maximum(median[ok], 1)), 1)[0])
     return {"depths": list(c.depths), "widths": list(c.widths), "neurons": N, "median_pieces": median,
-            "q25_pieces": np.nanquantile(pieces, 0.25, -1), "q75_pieces": np.nanquantile(pieces, 0.75, -1),
-            "median_regions": np.nanmedian(np.where(res.overflow, np.nan, res.n_regions).reshape(shape), -1),
+            "q25_pieces": q25, "q75_pieces": q75,
+            "median_regions": stats.finite_median(stats.finite(res.n_regions, res.overflow).reshape(shape), -1),
             "pieces_per_neuron": slope, "loglog_exponent_in_N": exponent,
             "n_overflow": int(res.overflow.sum()), "max_breakpoints": cap}
 
@@ -188,7 +190,7 @@ def udlbook(c: Config) -> dict:
         net = R.compose(net, nets["net1"])
     # every net is 1 -> 3 x depth -> 1: padded to one depth, they share one compiled count
     D = c.udl_copies + 1
-    stacked = jax.tree_util.tree_map(lambda *x: jnp.stack(x), *[R.pad_depth(p, D) for p in [*nets.values(), *deep]])
+    stacked = jax.tree.map(lambda *x: jnp.stack(x), *[R.pad_depth(p, D) for p in [*nets.values(), *deep]])
     pieces = R.count_pieces_many(stacked, -1.0, 1.0, max_breakpoints=8 * 3 ** c.udl_copies, dtype=c.dtype).n_pieces
     copies = pieces[len(nets):].tolist()
     return {"pieces": dict(zip(nets, pieces[:len(nets)].tolist())), "copies": list(range(1, D)),
@@ -218,7 +220,7 @@ def figures(c: Config, saw: dict, var: dict, rnd: dict, udl: dict, out_dir) -> N
     make = jax.jit(jax.vmap(lambda k, i, s: _variant(k, i, s, L6, L6, c.middle_init)))
     nets = make(keys, kind, noise)
     counts = R.count_pieces_many(nets, -2.0, 2.0, max_breakpoints=2 ** (L6 + 2), dtype=c.dtype).n_pieces
-    examples = [(f"L={L6}, {label}", [_curve(jax.tree_util.tree_map(lambda x: x[i], nets), -2, 2)
+    examples = [(f"L={L6}, {label}", [_curve(jax.tree.map(lambda x: x[i], nets), -2, 2)
                                       for i in range(j * n_ex, (j + 1) * n_ex)],
                  counts[j * n_ex:(j + 1) * n_ex].tolist()) for j, label in enumerate(var["labels"])]
     plotting.save(PRG.variant_examples(examples), out_dir / "sawtooth_variants.png")

@@ -28,10 +28,10 @@ import jax
 import numpy as np
 
 from experiments import _cli
-from jdl import plotting, sweep
+from jdl import plotting, stats, sweep
+from jdl.io import save_npz
 from jdl.studies.low_rank_bias import deep_nets as R
 from jdl.studies.low_rank_bias import plots as PR
-from jdl.io import save_npz
 
 NAME = "low_rank_bias"
 SPECTRUM_DEPTHS = (1, 2, 4, 8, 16, 32, 64)
@@ -116,17 +116,13 @@ def train_sweep(c: Config, out_dir, progress: bool) -> tuple[dict, dict]:
     return {k: v.reshape(shape + v.shape[2:]) for k, v in out.items()}, g
 
 
-def median(x, axis=0):
-    return plotting.seed_band(np.moveaxis(np.asarray(x), axis, 0))[0]
-
-
 def summarize_init(c: Config, res: dict) -> dict:
     depths = np.arange(1, c.max_depth + 1)
     out = {"depths": depths, "width": c.width, "n_inputs": c.n_inputs}
     for net in ("map", "linear", "relu"):
         er, h = res[f"{net}_erank"], res[f"{net}_entropy"]
-        med = median(er)
-        out[net] = {"erank": er, "entropy": h, "erank_median": med, "entropy_median": median(h),
+        med = stats.finite_median(er)
+        out[net] = {"erank": er, "entropy": h, "erank_median": med, "entropy_median": stats.finite_median(h),
                     "erank_first": float(med[0]), "erank_last": float(med[-1]),
                     # share of depth steps d -> d+1 at which the seed median does not rise
                     "fraction_nonincreasing": float(np.mean(np.diff(med) <= 0)) if len(med) > 1 else None,
@@ -157,7 +153,7 @@ def summarize_trained(c: Config, res: dict) -> dict:
         "no_stable_lr": [{"depth": int(c.train_depths[i]), "rank": int(c.ranks[j])} for i, j in zip(*np.nonzero(~ok))],
     }
     for k in ("train_loss", "test_loss", "erank"):
-        out[f"{k}_median"] = median(out[k])
+        out[f"{k}_median"] = stats.finite_median(out[k])
     return out
 
 

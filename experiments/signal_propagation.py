@@ -27,10 +27,11 @@ import numpy as np
 
 from experiments import _cli
 from jdl import plotting
-from jdl.studies.signal_propagation import propagation as S
-from jdl.studies.signal_propagation import plots as SPL
 from jdl.io import save_npz
 from jdl.nn import ACTIVATIONS
+from jdl.stats import finite_median  # (run() keeps its sweeps in a local named stats)
+from jdl.studies.signal_propagation import plots as SPL
+from jdl.studies.signal_propagation import propagation as S
 
 NAME = "signal_propagation"
 SCHEMES = ("lecun", "glorot", "he")
@@ -98,7 +99,7 @@ def _summary(sig: np.ndarray, st: S.Stats, D: int) -> dict:
             "forward_rate": r_f, "backward_rate": r_b,
             "critical_sigma_sq_forward": crit_f, "critical_sigma_sq_backward": crit_b,
             "critical_sigma_sq_D": {"forward": crit_f * D, "backward": crit_b * D,
-                                    "forward_per_seed_median": float(np.nanmedian(per_seed) * D)},
+                                    "forward_per_seed_median": float(finite_median(per_seed) * D)},
             "forward_ratio_last_first": fwd[:, -1] / fwd[:, 0], "backward_ratio_first_last": bwd[:, 0] / bwd[:, -1],
             "forward_ratio_median_over_seeds": np.median(st.forward_var[..., -1] / st.forward_var[..., 0], 0)}
 

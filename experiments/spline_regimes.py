@@ -31,15 +31,14 @@ the paper and the baseline, where within 20k steps only the smooth sinusoid reac
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from experiments import _cli
-from jdl import plotting, sweep
-from jdl.studies.spline_regimes import splines as SP
+from jdl import plotting, stats, sweep
 from jdl.studies.spline_regimes import plots as PS
+from jdl.studies.spline_regimes import splines as SP
 
 NAME = "spline_regimes"
 TARGETS = ("sin", "square", "random")
@@ -122,14 +121,6 @@ def sweep_grid(c: Config, x: np.ndarray, ys: dict[str, np.ndarray]) -> dict[str,
             "y": np.stack([y_list[t] for t in g["t"]]).astype(np.float32)}
 
 
-def summarize(v_s: np.ndarray, bad_s: np.ndarray) -> np.ndarray:
-    """Mean over seeds (axis 0) leaving diverged members out; NaN where every seed diverged."""
-    v = np.where(bad_s | ~np.isfinite(v_s), np.nan, v_s)
-    with warnings.catch_warnings():  # an all-NaN cell (every seed diverged) stays NaN
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmean(v, 0)
-
-
 def _nearest(values, v) -> int:
     return int(np.argmin(np.abs(np.log(np.asarray(values)) - np.log(v))))
 
@@ -151,10 +142,8 @@ def run(c: Config, out_dir, progress: bool = True) -> dict:
     bad = r["nonfinite"] | ~np.isfinite(r["train_mse"])  # diverged members: flagged, never averaged in
     measures = ("spline_index", "d_lin", "d_cub", "train_mse", "knot_shift", "knot_mass_near_data",
                 "knot_mass_near_data_init")
-    mean = {k: summarize(r[k], bad) for k in measures}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        unconverged = ~(np.nanmedian(np.where(bad, np.nan, r["train_mse"]), 0) <= c.mse_tol)
+    mean = {k: stats.finite_mean(r[k], 0, bad) for k in measures}
+    unconverged = ~(stats.finite_median(r["train_mse"], 0, bad) <= c.mse_tol)
     i_show = _nearest(c.alphas, c.alpha_show)
     # the adaptive example, per target: among the converged cells with lambda > 1 and alpha <= alpha_show (larger
     # alpha is lazy), the one whose knots moved most (rich-regime runs can stop at stationary points that leave

@@ -19,7 +19,6 @@ Laplacian the outlines, the blur smooths.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import jax
@@ -27,10 +26,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from experiments import _cli
-from jdl.studies.udlbook import conv2d as C
 from jdl import plotting
 from jdl.io import save_npz
+from jdl.precision import precision
+from jdl.studies.udlbook import conv2d as C
 from jdl.studies.udlbook import plots_geometry as P
+from jdl.timing import best_of
 
 NAME = "udl_convolution"
 DTYPES = {"float32": jnp.float32, "float64": jnp.float64}
@@ -139,13 +140,7 @@ def timing(c: Config, dtype) -> dict:
     w = jnp.asarray(rng.normal(size=(32, 16, 3, 3)), dtype)
     out = {}
     for name, f in (("hand_written", C.conv2d), ("lax", C.conv2d_lax)):
-        f(x, w, pad=1).block_until_ready()
-        best = np.inf
-        for _ in range(5):
-            t0 = time.perf_counter()
-            f(x, w, pad=1).block_until_ready()
-            best = min(best, time.perf_counter() - t0)
-        out[f"{name}_s"] = best
+        out[f"{name}_s"] = best_of(lambda: f(x, w, pad=1), k=5)  # noqa: B023 (called at once)
     out["shape"] = tuple(x.shape)
     out["hand_over_lax"] = out["hand_written_s"] / out["lax_s"]
     return out
@@ -153,7 +148,7 @@ def timing(c: Config, dtype) -> dict:
 
 def run(c: Config, out_dir, progress: bool = True) -> dict:
     dtype = DTYPES[c.dtype]
-    with jax.enable_x64(c.dtype == "float64"):
+    with precision(dtype):  # float32 keeps a caller's x64 on: the arrays are cast to dtype
         cases = notebook_cases(c, dtype)
         grads = gradient_check(c, dtype)
         grid = agreement_grid(c, dtype)

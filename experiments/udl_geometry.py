@@ -23,14 +23,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 from experiments import _cli
-from jdl.studies.udlbook import geometry as G
-from jdl import plotting
+from jdl import plotting, stats
 from jdl.io import save_npz
+from jdl.precision import precision
+from jdl.studies.udlbook import geometry as G
 from jdl.studies.udlbook import plots_geometry as P
 
 NAME = "udl_geometry"
@@ -80,10 +80,10 @@ def notebook_values(c: Config) -> dict:
     out = {}
     if c.notebook:
         points = G.udlbook_points(seed=0, n=1000, dims=G.UDL_DIMS)
-        with jax.enable_x64(True):
+        with precision(jnp.float64):
             out["data_sum_1000D"] = float(np.sum(points[-1]))
             out["distance_ratio"] = {d: float(G.distance_ratio(jnp.asarray(x))) for d, x in zip(G.UDL_DIMS, points)}
-    with jax.enable_x64(True):
+    with precision(jnp.float64):
         dims = np.asarray(VOLUME_DIMS, np.float64)
         out["volume"] = dict(zip(VOLUME_DIMS, np.asarray(G.ball_volume(dims, c.diameter)).tolist()))
         dims = np.asarray(SHELL_DIMS, np.float64)
@@ -116,12 +116,11 @@ def run(c: Config, out_dir, progress: bool = True) -> dict:
     sweep_s = time.perf_counter() - t0
     dims = np.arange(1, c.max_dim + 1)
     ratio_sd = e.ratio
-    q25, med, q75 = (np.nanquantile(np.where(np.isfinite(ratio_sd), ratio_sd, np.nan), q, axis=0)
-                     for q in (0.25, 0.5, 0.75))
+    q25, med, q75 = stats.finite_quantiles(ratio_sd, [0.25, 0.5, 0.75], axis=0)
     exponent = G.concentration_exponent(dims, med, d_min=max(2, c.max_dim // 10)) if c.max_dim >= 20 else None
     pairs = len(c.seeds) * c.n_points * (c.n_points - 1) // 2
 
-    with jax.enable_x64(True):
+    with precision(jnp.float64):
         vdims = np.arange(1, c.volume_max_dim + 1, dtype=np.float64)
         ln10 = np.log(10.0)
         log10_vol = {f"diameter {c.diameter:g} (the notebook)": np.asarray(G.log_ball_volume(vdims, c.diameter)) / ln10,

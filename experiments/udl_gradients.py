@@ -28,12 +28,13 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from experiments import _cli
-from jdl.studies.udlbook import backprop as G
-from jdl import plotting
-from jdl.studies.udlbook import training_fixtures as U
-from jdl.studies.udlbook import plots_training as P
-from jdl.nn import DeepMLP
+from jdl import plotting, stats
 from jdl.analysis import derivatives as FD
+from jdl.nn import DeepMLP
+from jdl.precision import precision
+from jdl.studies.udlbook import backprop as G
+from jdl.studies.udlbook import plots_training as P
+from jdl.studies.udlbook import training_fixtures as U
 
 NAME = "udl_gradients"
 
@@ -60,14 +61,9 @@ def get_config(quick: bool = False) -> Config:
     return Config(n_eps=14, n_nets=4, n_inputs=50) if quick else Config()
 
 
-def _rel(a, b) -> float:
-    a, b = np.asarray(a), np.asarray(b)
-    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
-
-
 def run(c: Config, out_dir, progress: bool = True) -> dict:
     del progress  # a few compiled calls
-    with jax.enable_x64(True):
+    with precision(jnp.float64):
         return _run(c, out_dir)
 
 
@@ -97,9 +93,10 @@ def _run(c: Config, out_dir) -> dict:
                         "central_difference": r1["central_difference"].omega,
                         "notebook_forward_difference": r1["notebook_forward_difference"].omega},
           "dy_domega0_closed_form": r1["omega0_closed_form"], "true_values": TRUE,
-          "max_rel_error": {"jax_grad": _rel(ravel_pytree(bwd.grads)[0], ravel_pytree(r1["jax_grad"])[0]),
-                            "central_difference": _rel(ravel_pytree(r1["central_difference"])[0],
-                                                       ravel_pytree(r1["jax_grad"])[0])},
+          "max_rel_error": {"jax_grad": stats.max_rel_error(ravel_pytree(bwd.grads)[0],
+                                                            ravel_pytree(r1["jax_grad"])[0]),
+                            "central_difference": stats.max_rel_error(ravel_pytree(r1["central_difference"])[0],
+                                                                      ravel_pytree(r1["jax_grad"])[0])},
           "fd_error": r1["fd_error"]}
 
     # --- Gradients II: the notebook's network
@@ -122,7 +119,7 @@ def _run(c: Config, out_dir) -> dict:
     g2 = {"output": bw.output[0],
           "notebook_output": U.GRADIENTS_II_OUTPUT, "loss": bw.loss, "dl_dout": bw.dl_dout,
           "n_params": int(flat["manual"].size),
-          "max_rel_error": {k: _rel(v, flat["jax_grad"]) for k, v in flat.items() if k != "jax_grad"},
+          "max_rel_error": {k: stats.max_rel_error(v, flat["jax_grad"]) for k, v in flat.items() if k != "jax_grad"},
           "max_abs_gradient_per_layer": [float(jnp.max(jnp.abs(jnp.concatenate([w.ravel(), b.ravel()]))))
                                          for w, b in _layers(bw.grads)],
           "fd_error": r2["fd_error"]}

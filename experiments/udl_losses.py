@@ -20,7 +20,6 @@ binary beta_1 = 1.6; multiclass beta_1[0,0] = 0.6).
 """
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -30,10 +29,11 @@ import numpy as np
 
 from experiments import _cli
 from jdl import losses, plotting
-from jdl.studies.udlbook import fixtures as U
 from jdl.io import save_npz
-from jdl.studies.udlbook import plots_networks as P
+from jdl.precision import precision
+from jdl.studies.udlbook import fixtures as U
 from jdl.studies.udlbook import likelihoods as LK
+from jdl.studies.udlbook import plots_networks as P
 
 NAME = "udl_losses"
 PROBLEMS = ("regression", "binary", "multiclass")
@@ -119,8 +119,8 @@ def study(problem: str, c: Config, dt) -> dict:
     surf_a, surf_b = np.linspace(*ra, c.surface_points), np.linspace(*rb, c.surface_points)
     x_model = U.input_grid("loss")
     sig = nb.get("sigma_values", np.zeros(1))
-    net = jax.tree_util.tree_map(lambda v: jnp.asarray(v, dt), U.loss_parameters(problem))
-    r = jax.tree_util.tree_map(np.asarray, _study(
+    net = jax.tree.map(lambda v: jnp.asarray(v, dt), U.loss_parameters(problem))
+    r = jax.tree.map(np.asarray, _study(
         net, jnp.asarray(U.X_TRAIN, dt), jnp.asarray(nb["y"]), jnp.asarray(x_model, dt),
         jnp.asarray(nb["beta_1_values"], dt), jnp.asarray(sig, dt), jnp.asarray(surf_a, dt), jnp.asarray(surf_b, dt),
         problem=problem))
@@ -215,7 +215,7 @@ def report(results: dict) -> None:
 
 def run(c: Config, out_dir, progress: bool = True) -> dict:
     dt = jnp.float64 if c.dtype == "float64" else jnp.float32
-    with jax.enable_x64(True) if c.dtype == "float64" else contextlib.nullcontext():
+    with precision(dt):
         results = {p: study(p, c, dt) for p in c.problems}
     for p, res in results.items():
         plotting.save(figure(p, res), out_dir / f"{p}.png", dpi=100)

@@ -24,7 +24,6 @@ leave two joints, 6 removes the flat piece.
 """
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -35,11 +34,12 @@ import numpy as np
 from experiments import _cli
 from jdl import plotting
 from jdl.analysis import pieces as R
-from jdl.studies.udlbook import networks as S
-from jdl.studies.udlbook import fixtures as U
 from jdl.io import save_npz
-from jdl.studies.udlbook import plots_networks as P
+from jdl.precision import precision
+from jdl.studies.udlbook import fixtures as U
 from jdl.studies.udlbook import likelihoods as LK
+from jdl.studies.udlbook import networks as S
+from jdl.studies.udlbook import plots_networks as P
 
 NAME = "udl_networks"
 
@@ -72,15 +72,15 @@ def get_config(quick: bool = False) -> Config:
 
 
 def _stack(trees):
-    return jax.tree_util.tree_map(lambda *x: np.stack([np.asarray(v) for v in x]), *trees)
+    return jax.tree.map(lambda *x: np.stack([np.asarray(v) for v in x]), *trees)
 
 
 def _np(tree):
-    return jax.tree_util.tree_map(np.asarray, tree)
+    return jax.tree.map(np.asarray, tree)
 
 
 def _as(tree, dt):
-    return jax.tree_util.tree_map(lambda v: jnp.asarray(v, dt), tree)
+    return jax.tree.map(lambda v: jnp.asarray(v, dt), tree)
 
 
 # --- CM20315_Shallow ----------------------------------------------------------------------------------------------
@@ -284,7 +284,7 @@ def report(sh: dict, dp: dict) -> None:
 
 def run(c: Config, out_dir, progress: bool = True) -> dict:
     dt = jnp.float64 if c.dtype == "float64" else jnp.float32
-    with jax.enable_x64(True) if c.dtype == "float64" else contextlib.nullcontext():
+    with precision(dt):
         sh = shallow(c, dt)
         dp = deep(c, dt)
     figures(sh, dp, out_dir)

@@ -36,11 +36,12 @@ import optax
 
 from experiments import _cli
 from jdl import optim, plotting
-from jdl.studies.udlbook import curve_fitting as M
-from jdl.studies.udlbook import training_fixtures as U
 from jdl.analysis.derivatives import finite_differences
 from jdl.io import save_npz
+from jdl.precision import precision
+from jdl.studies.udlbook import curve_fitting as M
 from jdl.studies.udlbook import plots_training as P
+from jdl.studies.udlbook import training_fixtures as U
 
 NAME = "udl_training"
 
@@ -110,7 +111,7 @@ def _fmt(v) -> str:
 
 def run(c: Config, out_dir, progress: bool = True) -> dict:
     del progress  # a few compiled calls; nothing long enough for a bar
-    with jax.enable_x64(True):  # the notebooks compute in float64; the line search compares losses
+    with precision(jnp.float64):  # the notebooks compute in float64; the line search compares losses
         return _run(c, out_dir)
 
 

@@ -21,7 +21,7 @@ import optax
 Array = jax.Array
 
 __all__ = ["mse", "squared_error", "softmax_xent", "nll", "gaussian_nll", "bernoulli_nll", "categorical_nll",
-           "zero_one", "sign_error", "weighted_mean"]
+           "sign_error", "weighted_mean"]
 
 _HALF_LOG_2PI = 0.9189385332046727  # log(2 pi) / 2
 
@@ -148,11 +148,6 @@ def categorical_nll(*, labels: Array, logits: Array | None = None, probs: Array 
     if logits is not None:
         return softmax_xent(logits=logits, labels=labels)
     return nll(log_probs=jnp.log(jnp.asarray(probs)), labels=labels)
-
-
-def zero_one(*, logits: Array, labels: Array) -> Array:
-    """Classification error (1 if the arg-max class is wrong)."""
-    return (jnp.argmax(logits, axis=-1) != labels).astype(jnp.float32)
 
 
 def sign_error(*, pred: Array, target: Array) -> Array:

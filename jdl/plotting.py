@@ -5,24 +5,26 @@ The shared helpers live here; figures specific to one study live in submodules
 """
 from __future__ import annotations
 
-from typing import Mapping
-
-import warnings
 from pathlib import Path
+from typing import Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from jdl import stats
+
 __all__ = ["seed_band", "curves", "grid", "double_descent", "training_curves", "finish", "save"]
 
 
 def seed_band(values_sk: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Median and 25/75 % quantiles over seeds (axis 0), ignoring non-finite members."""
-    v = np.where(np.isfinite(values_sk), values_sk, np.nan)
-    with warnings.catch_warnings():  # all-NaN columns (every seed diverged) stay NaN
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmedian(v, 0), np.nanquantile(v, 0.25, 0), np.nanquantile(v, 0.75, 0)
+    """Median and 25/75 % quantiles over seeds (axis 0), ignoring non-finite members (:mod:`jdl.stats`).
+
+    >>> [b.tolist() for b in seed_band(np.array([[1.0, np.nan], [2.0, np.nan], [3.0, np.nan], [np.inf, np.nan]]))]
+    [[2.0, nan], [1.5, nan], [2.5, nan]]
+    """
+    lo, hi = stats.finite_quantiles(values_sk, [0.25, 0.75], 0)
+    return stats.finite_median(values_sk, 0), lo, hi
 
 
 def curves(ax, x: np.ndarray, ys: Mapping[str, np.ndarray], *, logx=False, logy=False, band=True, **kw):

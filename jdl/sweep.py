@@ -123,9 +123,13 @@ def map_members(fn: Callable[[PyTree], PyTree], inputs: PyTree, *, chunk_size: i
     sharding = NamedSharding(mesh, PartitionSpec("member"))
     vfn = jax.jit(jax.vmap(fn), in_shardings=(sharding,), out_shardings=sharding)
     first = jax.tree.map(lambda x: x[:chunk], padded)
-    # abstract inputs with the sharding of the real calls, so that this shape query and the calls share one trace
-    out_struct = jax.eval_shape(vfn, jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sharding),
-                                                  first))
+    # abstract inputs with the sharding (and canonical dtype) of the real calls: this shape query and the
+    # calls then share one trace
+    def abstract(x):
+        dtype = jax.dtypes.canonicalize_dtype(x.dtype, allow_extended_dtype=True)
+        return jax.ShapeDtypeStruct(x.shape, dtype, sharding=sharding)
+
+    out_struct = jax.eval_shape(vfn, jax.tree.map(abstract, first))
     treedef = jax.tree.structure(out_struct)
 
     ckpt = None

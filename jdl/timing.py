@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import jax
 
-__all__ = ["timed", "best_of", "compile_seconds"]
+__all__ = ["timed", "best_of"]
 
 _COMPILE_EVENTS = ("/jax/core/compile/jaxpr_trace_duration", "/jax/core/compile/jaxpr_to_mlir_module_duration",
                    "/jax/core/compile/backend_compile_duration")
@@ -25,11 +25,6 @@ def _on_event(event: str, seconds: float, **_):
 
 
 jax.monitoring.register_event_duration_secs_listener(_on_event)
-
-
-def compile_seconds() -> float:
-    """Seconds this process has spent tracing, lowering and compiling so far."""
-    return _compile_s[0]
 
 
 def timed(fn: Callable[[], Any]) -> tuple[Any, float, float]:

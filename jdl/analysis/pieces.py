@@ -45,13 +45,14 @@ from typing import Any, Mapping, NamedTuple, Sequence
 import jax
 import jax.numpy as jnp
 
+from jdl.precision import precision
 
 Array = jax.Array
 Params = Sequence[Any]
 
+# (the sawtooth and random nets and regions_bound live in jdl.studies.linear_regions.networks)
 __all__ = ["Breakpoints", "Pieces", "breakpoints", "count_pieces", "count_pieces_many", "evaluate",
-           "pad_depth", "regions_bound", "sawtooth", "noisy_sawtooth", "random_middle_sawtooth", "random_net",
-           "compose"]
+           "pad_depth", "active_layers", "compose"]
 
 
 class Breakpoints(NamedTuple):
@@ -121,15 +122,17 @@ def breakpoints(params: Params, a=-1.0, b=1.0, *, max_breakpoints: int = 1024, x
     Args:
       params: layers (see module docstring); the first layer has ``in = 1``.
       a, b: the interval, ``a < b`` (may be traced).
-      max_breakpoints: static capacity for interior breakpoints (see :func:`regions_bound`); the
-        function is jitted with it static.
+      max_breakpoints: static capacity for interior breakpoints (a bound:
+        ``jdl.studies.linear_regions.networks.regions_bound``); the function is jitted with it static.
       x_tol: breakpoints closer than this are one (default ``16 eps max(|a|, |b|, b - a)``).
       slope_rtol: neighbouring slopes differing by less than ``slope_rtol (|s1| + |s2|)`` are equal.
 
     Returns:
       :class:`Breakpoints` with ``C = max_breakpoints + 2`` knot slots.
 
-    >>> bp = breakpoints(sawtooth(2), -2.0, 2.0, max_breakpoints=8)
+    >>> tooth = {"W": jnp.array([[2.0, 2.0], [-2.0, -2.0]]), "b": jnp.array([-2.0, 2.0])}
+    >>> saw2 = [{"W": jnp.array([[1.0], [-1.0]])}, tooth, {"W": jnp.array([[2.0, 2.0]]), "b": jnp.array([-2.0])}]
+    >>> bp = breakpoints(saw2, -2.0, 2.0, max_breakpoints=8)
     >>> bp.x[:int(bp.n_knots)].tolist(), int(bp.kink.sum())
     ([-2.0, -1.0, 0.0, 1.0, 2.0], 3)
     """
@@ -154,7 +157,7 @@ def breakpoints(params: Params, a=-1.0, b=1.0, *, max_breakpoints: int = 1024, x
 
         def step(s, wba):
             new = _refine(s, wba[0], wba[1], tol, a, b)
-            return jax.tree_util.tree_map(lambda x, y: jnp.where(wba[2] > 0, x, y), new, s), None
+            return jax.tree.map(lambda x, y: jnp.where(wba[2] > 0, x, y), new, s), None
 
         state, _ = jax.lax.scan(step, state, (W, bias, active))
     t, h, g, n, over = state
@@ -173,6 +176,10 @@ def count_pieces(params: Params, a=-1.0, b=1.0, *, max_breakpoints: int = 1024, 
 
     Arguments as :func:`breakpoints` (jitted, ``max_breakpoints`` static); vmap it over networks.
 
+    >>> tooth = {"W": jnp.array([[2.0, 2.0], [-2.0, -2.0]]), "b": jnp.array([-2.0, 2.0])}
+    >>> def sawtooth(L):  # Telgarsky's: 2^L pieces on [-2, 2]
+    ...     return [{"W": jnp.array([[1.0], [-1.0]])}, *[tooth] * (L - 1),
+    ...             {"W": jnp.array([[2.0, 2.0]]), "b": jnp.array([-2.0])}]
     >>> [int(count_pieces(sawtooth(L), -2.0, 2.0, max_breakpoints=64).n_pieces) for L in (1, 3, 5)]
     [2, 8, 32]
     """
@@ -196,14 +203,15 @@ def count_pieces_many(params: Params, a=-1.0, b=1.0, *, max_breakpoints: int = 1
     float32 merges breakpoints closer than ~1e-6 of the interval (the two halves of a perturbed
     sawtooth kink, deep in the net), float64 resolves them.
 
-    >>> nets = jax.vmap(lambda k: random_net(k, 2, 8))(jax.random.split(jax.random.key(0), 5))
+    >>> k1, k2, k3 = jax.random.split(jax.random.key(0), 3)  # five random 1 -> 8 -> 1 nets, stacked
+    >>> nets = [{"W": jax.random.normal(k1, (5, 8, 1)), "b": jax.random.normal(k2, (5, 8))},
+    ...         {"W": jax.random.normal(k3, (5, 1, 8))}]
     >>> count_pieces_many(nets, -3.0, 3.0, max_breakpoints=128, dtype=jnp.float64).n_pieces.shape
     (5,)
     """
-    x64 = dtype is not None and jnp.dtype(dtype) == jnp.float64
-    with jax.enable_x64(True) if x64 else contextlib.nullcontext():
+    with precision(dtype) if dtype is not None else contextlib.nullcontext():
         if dtype is not None:
-            params = jax.tree_util.tree_map(
+            params = jax.tree.map(
                 lambda x: jnp.asarray(x, dtype) if jnp.issubdtype(jnp.asarray(x).dtype, jnp.floating) else x, params)
         return jax.block_until_ready(_count_many(params, a, b, max_breakpoints, x_tol, slope_rtol))
 
@@ -211,7 +219,8 @@ def count_pieces_many(params: Params, a=-1.0, b=1.0, *, max_breakpoints: int = 1
 def evaluate(params: Params, x) -> Array:
     """The network's output ``(out,)`` at one scalar ``x`` (vmap over points for a curve).
 
-    >>> evaluate(sawtooth(1), 0.5).tolist()
+    >>> saw1 = [{"W": jnp.array([[1.0], [-1.0]])}, {"W": jnp.array([[2.0, 2.0]]), "b": jnp.array([-2.0])}]
+    >>> evaluate(saw1, 0.5).tolist()
     [-1.0]
     """
     layers = _layers(params)

@@ -1,7 +1,8 @@
 """Datasets as plain arrays: pure ``key -> arrays`` generators and small loaders.
 
 Every loader returns a :class:`Dataset` of NumPy arrays (float64 where the source is), so callers
-choose the precision: ``jnp.asarray(ds.x_train, jnp.float32)`` or float64 under ``jax.enable_x64``.
+choose the precision: ``jnp.asarray(ds.x_train, jnp.float32)``, or float64 inside
+``with jdl.precision.precision(jnp.float64):``.
 """
 from jdl.data._dataset import Dataset, label_noise
 from jdl.data.digits import CURVY_DIGITS, load_digits_binary

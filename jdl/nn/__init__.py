@@ -15,7 +15,7 @@ trains any model the same way, so sweeps vmap dense nets and Flax CNNs alike:
 ...         nnx.relu, nnx.Dropout(0.1, rngs=rngs), lambda h: h.mean(axis=-2), nnx.Linear(4, 3, rngs=rngs))
 >>> model = nn.nnx_model(cnn)                    # init(key, (L, C)) -> (params, batch statistics)
 >>> xent = lambda logits, y: losses.softmax_xent(logits=logits, labels=y)
->>> train = make_train(model, xent, optax.adam(1e-2), epochs=2, batch_size=8)
+>>> train = make_train(model, xent, optax.sgd(0.05, momentum=0.9), epochs=2, batch_size=8)
 >>> from jdl.data import Dataset
 >>> import jax.numpy as jnp
 >>> x = jax.random.normal(jax.random.key(1), (16, 10, 2)); y = jnp.arange(16) % 3
@@ -29,7 +29,16 @@ sweeps), the scanned deep MLP (:class:`DeepMLP`), and the Flax NNX bridge (:func
 attention, recurrent, normalisation, dropout and embedding layers come from Flax NNX through it.
 """
 from jdl.nn._deep import DeepMLP, deep_mlp_forward, init_deep_mlp, scale_deep_mlp
-from jdl.nn._dense import ACTIVATIONS, activation, count_params, dense, init_W_std, mlp, serial, width_mask
+from jdl.nn._dense import (
+           ACTIVATIONS,
+           activation,
+           count_params,
+           dense,
+           init_W_std,
+           mlp,
+           serial,
+           width_mask,
+)
 from jdl.nn._flax import nnx_model
 from jdl.nn._model import Model, apply_batch, feature_dim, init_variables
 

@@ -9,9 +9,9 @@ import pytest
 
 from jdl import nn
 from jdl.analysis import pieces as R
-from jdl.studies.udlbook import networks as S
-from jdl.studies.udlbook import fixtures as U
 from jdl.studies.linear_regions import networks as LRN
+from jdl.studies.udlbook import fixtures as U
+from jdl.studies.udlbook import networks as S
 
 
 # --- references ---------------------------------------------------------------------------------
@@ -78,11 +78,11 @@ count = R.count_pieces  # jitted, max_breakpoints static
 
 
 def stack(nets):
-    return jax.tree_util.tree_map(lambda *x: jnp.stack(x), *nets)
+    return jax.tree.map(lambda *x: jnp.stack(x), *nets)
 
 
 def unstack(nets, i):
-    return jax.tree_util.tree_map(lambda x: x[i], nets)
+    return jax.tree.map(lambda x: x[i], nets)
 
 
 # --- the sawtooth -------------------------------------------------------------------------------

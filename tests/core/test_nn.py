@@ -48,14 +48,14 @@ def test_masked_widths_can_be_traced(key):
 
     def out(h):
         net = nn.mlp([16], 1, true_widths=[h])
-        return net.apply(net.init(key, 3), x)
+        return net.apply(net.init(key, (3,)), x)
 
     chex.assert_shape(jax.vmap(out)(jnp.arange(1, 9)), (8, 1))
 
 
 def test_jit_matches_no_jit(key):
     net = nn.mlp([8, 8], 2, activation_fn="tanh", init="glorot")
-    p = net.init(key, 5)
+    p = net.init(key, (5,))
     x = jnp.linspace(-1, 1, 5)
     chex.assert_trees_all_close(jax.jit(net.apply)(p, x), net.apply(p, x), rtol=1e-6)
 
@@ -63,7 +63,7 @@ def test_jit_matches_no_jit(key):
 def test_relu_net_is_positively_homogeneous(key):
     # Science invariant: bias-free ReLU nets satisfy f(c x) = c f(x) for c > 0.
     net = nn.mlp([16, 16], 1, b_std=0.0)
-    p = net.init(key, 3)
+    p = net.init(key, (3,))
     x = jax.random.normal(key, (3,))
     np.testing.assert_allclose(net.apply(p, 3.0 * x), 3.0 * net.apply(p, x), rtol=1e-5)
 

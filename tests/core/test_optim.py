@@ -7,9 +7,9 @@ import optax
 import pytest
 
 from jdl import optim
+from jdl.analysis.derivatives import finite_differences
 from jdl.studies.udlbook import curve_fitting as M
 from jdl.studies.udlbook import training_fixtures as U
-from jdl.analysis.derivatives import finite_differences
 
 
 # --- the notebooks' code (Training I-III, TODOs completed as the comments describe), kept as loops in NumPy

@@ -4,6 +4,7 @@ import pytest
 
 from experiments import _cli
 from experiments import deep_linear as dl
+from jdl.studies.deep_linear import summaries as SM
 
 
 def test_help_lists_every_field_with_its_default(capsys):
@@ -36,13 +37,14 @@ def test_configs_validate_and_grid_can_be_switched_off():
 def test_stage_order_and_rsm_epochs():
     mult = np.array([1, 1, 2, 4])
     half = np.array([90.0, 115, 137, 138, 185, 186, 188, 189])
-    assert dl._levels_in_order(half, mult)
-    assert not dl._levels_in_order(half[[0, 2, 1, 3, 4, 5, 6, 7]], mult)
-    assert dl._levels_in_order(np.where(np.arange(8) == 7, np.nan, half), mult)  # the last mode not yet learned
-    assert not dl._levels_in_order(np.where(np.arange(8) == 1, np.nan, half), mult)
+    assert SM.levels_in_order(half, mult)
+    assert not SM.levels_in_order(half[[0, 2, 1, 3, 4, 5, 6, 7]], mult)
+    assert SM.levels_in_order(np.where(np.arange(8) == 7, np.nan, half), mult)  # the last mode not yet learned
+    assert not SM.levels_in_order(np.where(np.arange(8) == 1, np.nan, half), mult)
     c = dl.get_config(True)
-    assert dl._rsm_epochs(c, half, mult) == [0, 102, 126, 162, 250]
-    assert dl._rsm_epochs(_cli.override(c, {"rsm_epochs": "5,1"}), half, mult) == [1, 5]
+    assert SM.rsm_epochs(half, mult, c.epochs, c.rsm_epochs) == [0, 102, 126, 162, 250]
+    c = _cli.override(c, {"rsm_epochs": "5,1"})
+    assert SM.rsm_epochs(half, mult, c.epochs, c.rsm_epochs) == [1, 5]
 
 
 @pytest.mark.slow

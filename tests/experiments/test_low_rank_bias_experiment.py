@@ -5,9 +5,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from benchmarks import low_rank_bias as bench
 from experiments import _cli
 from experiments import low_rank_bias as exp
-from benchmarks import low_rank_bias as bench
 from jdl.studies.low_rank_bias import deep_nets as R
 
 

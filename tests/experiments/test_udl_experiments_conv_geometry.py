@@ -62,3 +62,29 @@ def test_geometry_quick_run(tmp_path, run_quick):
     assert npz["min_d"].shape == npz["max_d"].shape == (4, 200)
     for png in ("distances.png", "volumes.png"):
         assert (tmp_path / png).stat().st_size > 10_000, png
+
+
+def test_convolution_float32_inside_an_x64_block_keeps_x64_on(tmp_path, monkeypatch):
+    import dataclasses
+
+    import jax
+    import jax.numpy as jnp
+
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def first_step(c, dtype):
+        seen.append((bool(jax.config.jax_enable_x64), dtype))
+        raise Stop
+
+    monkeypatch.setattr(uc, "notebook_cases", first_step)
+    c = dataclasses.replace(uc.get_config(True), dtype="float32")
+    with jax.enable_x64(True):
+        with pytest.raises(Stop):
+            uc.run(c, tmp_path)
+        assert jax.config.jax_enable_x64
+    with pytest.raises(Stop):
+        uc.run(c, tmp_path)
+    assert seen == [(True, jnp.float32), (False, jnp.float32)]

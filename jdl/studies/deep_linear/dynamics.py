@@ -22,14 +22,16 @@ only within the span of its initial columns and of ``R = Y^T X``: ``W2_t = Z T_t
 and the records need follows from ``W1``, ``T`` and ``Rz``: ``W2^T W2 = (Rz T)^T (Rz T)``,
 ``W_tot = Q (Rz T W1)`` (its singular values, the error ``W_tot - W*``), at ``O(H^3)`` per step instead of
 ``O(N H D)``. Only the setup touches the ``N``-sized arrays, and it does not depend on ``(lr, gamma)``
-(``gamma`` only scales ``Rz``'s first ``H`` columns), so :func:`train_members` computes it once per
-seed for all of the seed's runs. The same trajectory as ``optax.sgd`` on the full network
-(``method="direct"``) up to rounding (tested to 1e-9 in float64); ``W2`` is rebuilt at the end.
+(``gamma`` only scales ``Rz``'s first ``H`` columns), so
+:func:`jdl.studies.deep_linear.members.train_members` computes it once per seed for all of the seed's runs.
+The same trajectory as ``optax.sgd`` on the full network (``method="direct"``) up to rounding (tested to
+1e-9 in float64); ``W2`` is rebuilt at the end.
 
 Precision: ``gamma = 1e-12`` (1e-15) starts the modes near ``1e-25`` (``1e-31``). Float32 represents
 those, but its rounding error on the learned modes (``~1e-7 |W|``) seeds the unlearned ones far above
 their true size, so they are learned too early and the plateau stops lengthening as ``gamma`` shrinks.
-Use float64 (the default of :func:`train_grid`) for ``gamma`` below ~1e-12; a test pins the float32 error.
+Use float64 (the default of :func:`jdl.studies.deep_linear.members.train_grid`) for ``gamma`` below ~1e-12;
+a test pins the float32 error.
 
 References:
   Saxe, McClelland & Ganguli, "Exact solutions to the nonlinear dynamics of learning in deep linear
@@ -40,23 +42,35 @@ References:
 from __future__ import annotations
 
 import numbers
-from typing import Callable, NamedTuple, Sequence
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jdl import losses, sweep
-# the theory and the analysis of recorded runs live beside the training, re-exported here
-from jdl.studies.deep_linear.theory import Target, balanced_rsm, count_stages, half_time, least_squares_modes, measured_half_times, mode_trajectory, plateau_end, predictions_from_modes, time_constant
+from jdl import losses
 from jdl.nn import Model, feature_dim
+
+# the theory and the analysis of recorded runs live beside the training, re-exported here
+from jdl.studies.deep_linear.theory import (
+    Target,
+    balanced_rsm,
+    count_stages,
+    half_time,
+    least_squares_modes,
+    measured_half_times,
+    mode_trajectory,
+    plateau_end,
+    predictions_from_modes,
+    time_constant,
+)
 from jdl.train import TrainState, make_step
 
 Array = jax.Array
 
 __all__ = ["History", "Target", "METHODS", "init_params", "lnnet", "mse", "least_squares", "target_modes",
-           "make_train", "run_keys", "train_members", "train_grid", "train_datasets",
+           "make_train",
            "time_constant", "mode_trajectory", "half_time", "measured_half_times", "count_stages", "plateau_end",
            "predictions_from_modes", "least_squares_modes", "balanced_rsm"]
 
@@ -215,7 +229,7 @@ def _direct_run(st, lr, gamma, *, n_out, epochs, feature, record_rsm):
         # records the state after t steps (the step's loss is the loss before it), then steps
         new, loss = step(state, x_pd, y_pn)
         rec = record(state.params, loss)
-        return jax.tree_util.tree_map(lambda n, o: jnp.where(t < epochs, n, o), new, state), rec
+        return jax.tree.map(lambda n, o: jnp.where(t < epochs, n, o), new, state), rec
 
     state = TrainState(params, tx.init(params), jnp.zeros((), jnp.int32))
     state, hist = jax.lax.scan(body, state, jnp.arange(epochs + 1))
@@ -266,7 +280,7 @@ def _reduced_run(st, lr, gamma, *, n_out, epochs, feature, record_rsm):
                "pred": h @ (zf @ tm)}
         # W1' = W1 - eta (W2^T W2 W1 S - W2^T R); T' = T (I - eta W1 S W1^T) + eta [0; W1^T]
         new = (w1 - eta * (a @ w1s - b), tm @ (eye - eta * w1s @ w1.T) + eta * jnp.pad(w1.T, ((H, 0), (0, 0))))
-        return jax.tree_util.tree_map(lambda n, o: jnp.where(t < epochs, n, o), new, carry), rec
+        return jax.tree.map(lambda n, o: jnp.where(t < epochs, n, o), new, carry), rec
 
     carry0 = (s1 * st["z1"], jnp.concatenate([eye, jnp.zeros((D, H), eye.dtype)]))
     (w1, tm), hist = jax.lax.scan(body, carry0, jnp.arange(epochs + 1))
@@ -296,7 +310,7 @@ def make_train(hidden: int, epochs: int, *, method: str = "reduced", feature: in
       ``train``: ``key`` draws the weights (:func:`init_params`); ``x_pd`` ``(P, D)`` items, ``y_pn``
       ``(P, N)`` targets, both of the run's dtype; ``lr`` and ``gamma`` scalars > 0 (may be traced, so
       one compiled program serves a grid). ``params`` are the trained ``{"W1", "W2"}``. Run it under
-      ``jax.enable_x64(True)`` with float64 data for tiny ``gamma``.
+      ``jdl.precision.precision(jnp.float64)`` with float64 data for tiny ``gamma``.
 
     >>> train = make_train(4, 3)
     >>> x, y = jnp.eye(2), jnp.array([[1.0, -1.0, 1.0], [1.0, 1.0, -1.0]])
@@ -329,127 +343,3 @@ def make_train(hidden: int, epochs: int, *, method: str = "reduced", feature: in
         return out, hist
 
     return train
-
-
-def run_keys(seed: int) -> tuple[Array, Array]:
-    """The data key and the weight key of a seed in :func:`train_members`: ``split(jax.random.key(seed))``."""
-    return tuple(jax.random.split(jax.random.key(seed)))
-
-
-def train_members(seeds_m: Sequence[int], lr_m, gamma_m, sample: Callable[[Array], tuple[Array, Array]], *,
-                  hidden: int = 30, epochs: int = 250, method: str = "reduced", dtype=jnp.float64, feature: int = -1,
-                  record_rsm: bool = False, chunk_size: int | None = None, progress: bool = False,
-                  desc: str = "deep linear") -> History:
-    """Runs ``m = 0..M-1``, each with its own ``(seed, lr, gamma)``, in one compiled program (float64 by default).
-
-    A seed's key is split into a data key (``sample(key) -> (x_pd, y_pn)``) and a weight key
-    (:func:`run_keys`): runs with the same seed see the same data and unit weight draws (scaled by their
-    ``gamma``), and ``method="reduced"`` computes their ``N``-sized setup once. The members are vmapped,
-    in chunks of ``chunk_size`` with the same compiled program (:func:`jdl.sweep.map_members`).
-
-    Args:
-      seeds_m, lr_m, gamma_m: ``(M,)`` each; every ``lr`` and ``gamma`` > 0.
-      sample: ``key -> (x_pd, y_pn)`` (e.g. ``lambda k: jdl.data.tree.generate_hsd(k, 10_000)``).
-      hidden, epochs, method, feature, record_rsm: as :func:`make_train`.
-      dtype: ``jnp.float64`` (x64 enabled for this computation only) or ``jnp.float32``.
-      chunk_size, progress, desc: forwarded to :func:`jdl.sweep.map_members`.
-
-    Returns:
-      ``History`` of NumPy arrays with leading axis ``M``; its ``ls_error`` checks the trained map.
-
-    >>> train_members([0], [100.0], [0.0], lambda k: (jnp.eye(2), jnp.ones((2, 3))))
-    Traceback (most recent call last):
-    ...
-    ValueError: gamma: initialisation scales must be > 0, got [0.0]
-    """
-    lr, gamma = _check_grid(lr_m, gamma_m)
-    seeds = np.atleast_1d(np.asarray(seeds_m))
-    if seeds.shape != lr.shape:
-        raise ValueError(f"seeds_m: need one seed per run ({lr.shape[0]}), got shape {seeds.shape}")
-    make_train(hidden, epochs, method=method)  # validates the static arguments
-    setup, run = _IMPLS[method]
-
-    def prepare(key):  # a seed's data and unit weight draws -> the method's setup
-        k_data, k_init = jax.random.split(key)
-        x_pd, y_pn = (jnp.asarray(v, dtype) for v in sample(k_data))
-        return setup(*_unit_draws(k_init, x_pd.shape[1], hidden, y_pn.shape[1], dtype), x_pd, y_pn, feature)
-
-    with jax.enable_x64(jnp.dtype(dtype) == jnp.float64):  # x64 only inside: the rest of jdl stays float32
-        n_out = jax.eval_shape(sample, jax.random.key(0))[1].shape[1]
-        kw = {"n_out": n_out, "epochs": epochs, "feature": feature, "record_rsm": record_rsm}
-        lr, gamma = jnp.asarray(lr, dtype), jnp.asarray(gamma, dtype)
-        if method == "reduced":  # one setup per distinct seed (small arrays), gathered for its members
-            uniq, inv = np.unique(seeds, return_inverse=True)
-            st = sweep.map_members(prepare, sweep.seed_keys(uniq), chunk_size=chunk_size, progress=False)
-            inputs = (jax.tree_util.tree_map(lambda v: v[inv], st), lr, gamma)
-        else:  # the direct run is N-sized at every step anyway: each member makes its own setup
-            inputs = (sweep.seed_keys(seeds), lr, gamma)
-
-        def member(m):
-            st_m, lr_m, gamma_m = m
-            return run(st_m if method == "reduced" else prepare(st_m), lr_m, gamma_m, **kw)[1]
-
-        return sweep.map_members(member, inputs, chunk_size=chunk_size, progress=progress, desc=desc)
-
-
-def train_grid(seeds: Sequence[int], lr, gamma, sample: Callable[[Array], tuple[Array, Array]], **kwargs) -> History:
-    """Every ``seed x (lr, gamma)`` grid point with :func:`train_members`: ``History`` with leading ``(S, G)``.
-
-    Args:
-      seeds: ``S`` integer seeds.
-      lr, gamma: equal-length 1-D grids of ``G`` points (use :func:`jdl.sweep.grid` for a product).
-      sample, **kwargs: as :func:`train_members`.
-
-    >>> g = sweep.grid(lr=[10.0, 100.0], gamma=[1e-12, 1e-6, 1.0])
-    >>> train_grid([0, 1], g["lr"], g["gamma"], lambda k: tree.generate_hsd(k, 100)).loss.shape  # doctest: +SKIP
-    (2, 6, 251)
-    """
-    lr, gamma = _check_grid(lr, gamma)
-    seeds = np.atleast_1d(np.asarray(seeds))
-    S, G = len(seeds), len(lr)
-    hist = train_members(np.repeat(seeds, G), np.tile(lr, S), np.tile(gamma, S), sample, **kwargs)
-    return jax.tree_util.tree_map(lambda v: v.reshape((S, G) + v.shape[1:]), hist)
-
-
-def train_datasets(seeds: int | Sequence[int], x_bpd, y_bpn, lr: float, gamma: float, *, hidden: int = 30,
-                   epochs: int = 250, method: str = "reduced", dtype=jnp.float64, feature: int = -1,
-                   record_rsm: bool = False, keep_params: bool = False):
-    """One run per given data set ``b``, vmapped; the weights of run ``b`` come from the weight key of its seed.
-
-    For data sets a sampler cannot make: the tutorial's targets with an added illusory feature, or
-    the NumPy draws of the reference implementation.
-
-    Args:
-      seeds: one seed for all runs (the same initial weights) or one per data set (:func:`run_keys`).
-      x_bpd, y_bpn: ``(B, P, D)`` inputs and ``(B, P, N)`` targets.
-      lr, gamma: scalars > 0; the rest as :func:`train_members`.
-
-    Returns:
-      ``History`` of NumPy arrays with leading axis ``B`` (and the params when ``keep_params``).
-
-    >>> train_datasets(0, jnp.eye(2)[None], jnp.ones((1, 2, 3)), lr=-1.0, gamma=1.0)
-    Traceback (most recent call last):
-    ...
-    ValueError: lr: learning rates must be > 0, got [-1.0]
-    """
-    (lr,), (gamma,) = _check_grid(lr, gamma)
-    B = np.shape(y_bpn)[0]
-    seeds = np.broadcast_to(np.asarray(seeds), (B,))
-    train = make_train(hidden, epochs, method=method, feature=feature, record_rsm=record_rsm)
-    with jax.enable_x64(jnp.dtype(dtype) == jnp.float64):
-        x, y = jnp.asarray(x_bpd, dtype), jnp.asarray(y_bpn, dtype)
-        keys = jax.vmap(lambda k: jax.random.split(k)[1])(sweep.seed_keys(seeds))  # run_keys(seed)[1]
-        out = jax.jit(jax.vmap(lambda k, xb, yb: train(k, xb, yb, lr, gamma)))(keys, x, y)
-        params, hist = jax.tree_util.tree_map(np.asarray, out)
-    return (hist, params) if keep_params else hist
-
-
-def _check_grid(lr, gamma) -> tuple[np.ndarray, np.ndarray]:
-    lr, gamma = np.atleast_1d(np.asarray(lr, np.float64)), np.atleast_1d(np.asarray(gamma, np.float64))
-    if lr.shape != gamma.shape or lr.ndim != 1:
-        raise ValueError(f"gamma: need one value per lr, got shapes {lr.shape} and {gamma.shape}")
-    if not np.all(lr > 0):
-        raise ValueError(f"lr: learning rates must be > 0, got {lr.tolist()}")
-    if not np.all(gamma > 0):
-        raise ValueError(f"gamma: initialisation scales must be > 0, got {gamma.tolist()}")
-    return lr, gamma

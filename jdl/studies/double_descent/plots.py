@@ -1,7 +1,7 @@
-"""Figures of the double-descent study: test/train curves against the size ratio, training curves."""
+"""Figures of the double-descent study: curves against the size ratio, training curves, the gradient check."""
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from jdl.plotting import curves, finish
 
-__all__ = ["double_descent", "training_curves"]
+__all__ = ["double_descent", "gradient_check", "nearest_sizes", "top_limit", "training_curves"]
 
 
 def double_descent(ratio: np.ndarray, panels: Sequence[tuple[str, Mapping[str, np.ndarray], bool]], *,
@@ -64,5 +64,36 @@ def training_curves(epochs: np.ndarray, train_skE: np.ndarray, test_skE: np.ndar
     ax.legend(fontsize=7, ncol=2)
     if title:
         ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def top_limit(values, factor: float = 10.0) -> tuple[None, float | None]:
+    """``(None, factor * max)`` over the finite values: y-limits that keep a diverged spike from flattening a panel.
+
+    >>> top_limit(np.array([1.0, np.inf, 2.0])), top_limit(np.array([np.nan]))
+    ((None, 20.0), (None, None))
+    """
+    v = np.asarray(values)
+    return None, (factor * float(np.max(v[np.isfinite(v)])) if np.isfinite(v).any() else None)
+
+
+def nearest_sizes(sizes, wanted: Sequence[int]) -> list[int]:
+    """Sorted distinct indices of the sizes nearest each ``wanted`` size that does not exceed the largest.
+
+    >>> nearest_sizes([5, 50, 449, 1000], (45, 449, 2000))
+    [1, 2]
+    """
+    sizes = np.asarray(sizes)
+    return sorted({int(np.argmin(np.abs(sizes - N))) for N in wanted if N <= sizes.max()})
+
+
+def gradient_check(grad_autodiff: np.ndarray, grad: np.ndarray, n_features: int, rel_err: float) -> Figure:
+    """The analytic gradient against ``jax.grad``, one point per coordinate."""
+    fig, ax = plt.subplots(figsize=(4, 4))
+    ax.scatter(grad_autodiff, grad, s=6)
+    ax.set_xlabel("jax.grad")
+    ax.set_ylabel(r"analytic $\frac{2}{n}\Phi^\top(\Phi a - y)$")
+    ax.set_title(f"gradient, N={n_features}: rel. err {rel_err:.1e}")
     fig.tight_layout()
     return fig

@@ -17,7 +17,7 @@ Solvers (all pure functions of arrays):
   triangular-prefix argument on the ``k x k`` capacitance matrix); ``lambd = 0`` is the
   minimum-norm interpolant.
 
-Run the solvers in float64 (``with jax.enable_x64(True)``): at ``2N = n`` the system is singular up
+Run the solvers in float64 (``with jdl.precision.precision(jnp.float64)``): at ``2N = n`` the system is singular up
 to rounding by design.
 
 References:
@@ -38,7 +38,7 @@ Array = jax.Array
 
 __all__ = [
     "rff_frequencies", "rff", "predict", "mse_loss", "mse_grad", "hessian_top_eigenvalue",
-    "fit_normal_equations", "fit_assignment", "fit_min_norm", "PathMetrics",
+    "fit_normal_equations", "PathMetrics",
     "prefix_least_squares", "dual_ridge_path", "rff_readout",
 ]
 
@@ -95,17 +95,6 @@ def fit_normal_equations(phi_nP: Array, y_n: Array, lambd=0.0) -> Array:
     P = phi_nP.shape[1]
     G = phi_nP.T @ phi_nP + lambd * jnp.eye(P, dtype=phi_nP.dtype)
     return jnp.linalg.solve(G, phi_nP.T @ y_n)
-
-
-def fit_assignment(phi_nP: Array, y_n: Array, lambd=0.01) -> Array:
-    """The assignment's rule: plain normal equations when ``P <= n``, ridge ``lambd`` when ``P > n``."""
-    n, P = phi_nP.shape
-    return fit_normal_equations(phi_nP, y_n, lambd if P > n else 0.0)
-
-
-def fit_min_norm(phi_nP: Array, y_n: Array) -> Array:
-    """Minimum-norm least-squares solution ``Phi^+ y`` (SVD-based ``lstsq``; the ``lambd -> 0`` limit)."""
-    return jnp.linalg.lstsq(phi_nP, y_n)[0]
 
 
 class PathMetrics(NamedTuple):

@@ -18,9 +18,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jdl.studies.double_descent import random_features as F
-from jdl import losses, sweep
+from jdl import losses, stats, sweep
 from jdl.data import Dataset, label_noise
+from jdl.precision import precision
+from jdl.studies.double_descent import random_features as F
 from jdl.train import make_train
 
 __all__ = ["member_features", "noisy_labels", "closed_form_sweep", "hessian_top", "make_sgd_member",
@@ -96,8 +97,8 @@ def closed_form_sweep(data: Dataset, seeds: Sequence[int], sizes: Sequence[int],
     under, over = sizes[2 * sizes <= n], sizes[2 * sizes > n]
     lambdas = tuple({"assignment": float(lambd), "min_norm": 0.0}[f] for f in fits)
     fingerprint = f"closed_form/v3|{sizes.tolist()}|{lambd}|{noise}|{max_update}|{n}|{fits}"
-    with jax.enable_x64(True):
-        ds = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float64), data)
+    with precision(jnp.float64):
+        ds = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), data)
 
         def fit_seed(key):
             phi, phi_t = member_features(key, ds, int(sizes[-1]), jnp.float64)
@@ -124,10 +125,8 @@ def closed_form_sweep(data: Dataset, seeds: Sequence[int], sizes: Sequence[int],
 
 
 def peak_ratio(sizes, test_mse_sk, n: int) -> float:
-    """``2N/n`` at the maximum of the seed-mean test MSE (non-finite members ignored)."""
-    with np.errstate(invalid="ignore"):
-        mean = np.nanmean(np.where(np.isfinite(test_mse_sk), test_mse_sk, np.nan), axis=0)
-    return float(2 * np.asarray(sizes)[int(np.nanargmax(mean))] / n)
+    """``2N/n`` at the peak of the seed-mean test MSE (non-finite members left out, :func:`jdl.stats.peak_index`)."""
+    return float(2 * np.asarray(sizes)[stats.peak_index(test_mse_sk)] / n)
 
 
 def hessian_top(data: Dataset, seeds: Sequence[int], sizes: Sequence[int]) -> np.ndarray:

@@ -52,6 +52,7 @@ def sawtooth(depth, *, max_depth: int | None = None, dtype=jnp.float32) -> tuple
     ``depth`` may be traced when ``max_depth`` (static) is given; layers past it are inactive.
     Returns ``(first, middle, last)``, ``middle["W"]`` of shape ``(max_depth - 1, 2, 2)``.
 
+    >>> from jdl.analysis.pieces import evaluate
     >>> [float(evaluate(sawtooth(2), x)[0]) for x in (-2.0, -1.0, 0.0, 0.5)]
     [2.0, -2.0, 2.0, 0.0]
     """

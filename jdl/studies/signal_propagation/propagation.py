@@ -35,7 +35,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from jdl import sweep
-from jdl.nn import ACTIVATIONS, DeepMLP, deep_mlp_forward, init_deep_mlp, init_W_std, scale_deep_mlp
+from jdl.nn import (
+    ACTIVATIONS,
+    DeepMLP,
+    deep_mlp_forward,
+    init_deep_mlp,
+    init_W_std,
+    scale_deep_mlp,
+)
+from jdl.precision import precision
 
 Array = jax.Array
 
@@ -149,8 +157,7 @@ def propagation_sweep(seeds: Sequence[int], sigma_sq, *, K: int, D: int, n_data:
     # a call evaluates chunk_size seeds x grid_block sigmas (one compile for every call)
     grid_block = min(G, max(1, points_per_call))
     chunk_size = max(1, points_per_call // grid_block)
-    x64 = jnp.dtype(dtype) == jnp.float64
-    with jax.enable_x64(x64):  # x64 only inside: the rest of jdl stays float32
+    with precision(dtype):  # x64 only inside (float64): the rest of jdl stays float32
         def train(key, hp):
             return member_stats(key, hp["sigma_sq"], K=K, D=D, n_data=n_data, activation=activation, d_in=d_in,
                                 dtype=dtype)

@@ -16,6 +16,9 @@ import numpy as np
 
 from jdl.studies.simplicity_bias.complexity import measures, pack_bits, unpack_bits
 
+__all__ = ["measure_tables", "zipf_fit", "simplicity_bound", "complexity_histogram", "named_functions", "describe",
+           "to_hex"]
+
 
 def measure_tables(keys_DW: np.ndarray, n_inputs: int, batch: int = 65536) -> dict[str, np.ndarray]:
     """Every complexity measure of :func:`jdl.studies.simplicity_bias.complexity.measures` for packed tables, in batches.

@@ -20,10 +20,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jdl.studies.simplicity_bias.complexity import pack_bits
 from jdl.nn import ACTIVATIONS
+from jdl.studies.simplicity_bias.complexity import pack_bits
 
 Array = jax.Array
+
+__all__ = ["MAX_INPUTS", "BIAS_SCHEMES", "DISTRIBUTIONS", "CODINGS", "NetSpec", "hypercube", "sample_params",
+           "network_outputs", "truth_tables", "Counts", "count_unique", "merge_counts_host", "make_block_step",
+           "FunctionCounts", "sample_functions"]
 
 MAX_INPUTS = 12  # 4096-bit tables; LZ76 costs ~L x phrases sequential steps per table
 BIAS_SCHEMES = ("large", "small", "none")
@@ -206,8 +210,9 @@ def make_block_step(spec: NetSpec, chunk: int, chunks_per_block: int, capacity: 
     ``table`` has ``capacity`` rows and must hold at most ``capacity - rows_per_block`` distinct
     functions before the call (the caller spills to the host), so the merge never drops a row.
     """
-    from jdl.sweep import member_mesh
     from jax.sharding import NamedSharding, PartitionSpec
+
+    from jdl.sweep import member_mesh
 
     spec.validate()
     mesh = member_mesh(devices)

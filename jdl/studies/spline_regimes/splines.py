@@ -321,6 +321,12 @@ def make_fit(x_n, m: int, steps: int, *, symmetric: bool = True, records: int = 
     >>> out["loss"].shape, out["fit"].shape
     ((3,), (11,))
     """
+    # Not jdl.train.make_train: that one shuffles the rows every epoch (a full batch in another order
+    # sums in another order), splits the key for init, passes all-one weights and evaluates a test set,
+    # so its numbers differ from these pinned ones; jdl.optim.descend keeps every step's parameters.
+    # The steps are make_step's; only the full-batch blocks are written out here. make_train is not
+    # called, so these checks (its epochs / eval_every ones) are make_fit's own: an uneven split would
+    # silently train fewer steps.
     if steps < 1:
         raise ValueError(f"steps: must be >= 1, got {steps}")
     if records < 1 or steps % records:

@@ -149,8 +149,8 @@ class ReluBackward(NamedTuple):
 def relu_loss(net: DeepMLP, x: Array, y: Array) -> Array:
     """Gradients II's ``least_squares_loss(net_output, y) = sum((f_K - y)^2)`` of one example ``x (d_in,)``.
 
-    >>> from jdl.studies.signal_propagation.propagation import init_normal
-    >>> relu_loss(init_normal(jax.random.key(0), 2, 3), jnp.ones(1), jnp.zeros(1)).shape
+    >>> from jdl.nn import init_deep_mlp
+    >>> relu_loss(init_deep_mlp(jax.random.key(0), 2, 3), jnp.ones(1), jnp.zeros(1)).shape
     ()
     """
     out, _, _ = deep_mlp_forward(net, x, "relu")
@@ -171,8 +171,8 @@ def relu_backward(net: DeepMLP, x: Array, y: Array) -> ReluBackward:
     Returns:
       :class:`ReluBackward`.
 
-    >>> from jdl.studies.signal_propagation.propagation import init_normal
-    >>> net, x, y = init_normal(jax.random.key(0), 3, 4), jnp.ones(1), jnp.zeros(1)
+    >>> from jdl.nn import init_deep_mlp
+    >>> net, x, y = init_deep_mlp(jax.random.key(0), 3, 4), jnp.ones(1), jnp.zeros(1)
     >>> relu_backward(net, x, y).grads.W_hid.shape  # as net.W_hid; equals jax.grad(relu_loss)(net, x, y)
     (2, 4, 4)
     """

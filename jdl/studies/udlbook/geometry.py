@@ -37,6 +37,7 @@ from jax import lax
 from jax.scipy.special import gammaln
 
 from jdl import sweep
+from jdl.precision import precision
 
 Array = jax.Array
 
@@ -195,11 +196,10 @@ def ratio_sweep(seeds: Sequence[int], n: int, max_dim: int, *, dtype=jnp.float32
     """
     if n < 2 or max_dim < 1:
         raise ValueError(f"n, max_dim: need n >= 2 and max_dim >= 1, got {n}, {max_dim}")
-    x64 = jnp.dtype(dtype) == jnp.float64
     rows = n if rows_per_block is None else min(rows_per_block, n)
     if seeds_per_call is None:
         seeds_per_call = max(1, (256 << 20) // (4 * rows * n * jnp.dtype(dtype).itemsize))
-    with jax.enable_x64(x64):
+    with precision(dtype):
         def member(key):
             x_nd = jax.random.normal(key, (n, max_dim), dtype)
             return distance_extremes(x_nd, rows_per_block=rows_per_block)

@@ -51,7 +51,7 @@ def predict(net: Sequence, x_n, *, kind: str) -> tuple[Array, Array]:
       ``"gaussian"``), ``Pr(y = 1) = sigmoid(out)`` (``"bernoulli"``, the notebook's ``lambda``) or the
       class probabilities ``softmax(out)`` over ``K`` (``"categorical"``).
 
-    >>> from jdl.data import udlbook as U
+    >>> from jdl.studies.udlbook import fixtures as U
     >>> out, probs = predict(U.loss_parameters("multiclass"), U.X_TRAIN, kind="categorical")
     >>> probs.shape, round(float(probs[0].sum()), 6)
     ((20, 3), 1.0)
@@ -83,7 +83,7 @@ def fit_stats(net: Sequence, x_n, y_n, *, kind: str, sigma=None) -> dict[str, Ar
       ``"sum_of_squares"``: scalars. The likelihood is the notebooks' product (it underflows for large
       ``n``; that is the notebooks' point); the NLL is summed in log space.
 
-    >>> from jdl.data import udlbook as U
+    >>> from jdl.studies.udlbook import fixtures as U
     >>> s = fit_stats(U.loss_parameters("regression"), U.X_TRAIN, U.Y_REGRESSION, kind="gaussian", sigma=0.2)
     >>> round(float(s["nll"]), 3), round(float(s["sum_of_squares"]), 3)
     (11.452, 2.021)
@@ -118,7 +118,7 @@ def set_entry(net: Sequence, name: str, value) -> tuple[BookLayer, ...]:
     Args:
       name: ``"beta_k[i,j]"`` or ``"omega_k[i,j]"`` (also ``"Omega_k[i,j]"``; ``[i]`` means ``[i, 0]``).
 
-    >>> from jdl.data import udlbook as U
+    >>> from jdl.studies.udlbook import fixtures as U
     >>> round(float(set_entry(U.loss_parameters("regression"), "beta_1[0,0]", 0.27)[1].beta[0, 0]), 6)
     0.27
     """
@@ -166,7 +166,7 @@ def grid_search(net: Sequence, x_n, y_n, axes: Mapping[str, Array], *, kind: str
     Returns:
       ``fit_stats`` entries, each of shape ``(G_0, G_1, ...)``.
 
-    >>> from jdl.data import udlbook as U
+    >>> from jdl.studies.udlbook import fixtures as U
     >>> g = grid_search(U.loss_parameters("binary"), U.X_TRAIN, U.Y_BINARY,
     ...                 {"beta_1[0,0]": jnp.arange(-2.0, 6.0, 0.1)}, kind="bernoulli")
     >>> g["nll"].shape, round(float(jnp.arange(-2.0, 6.0, 0.1)[jnp.argmin(g["nll"])]), 1)

@@ -38,8 +38,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jdl.studies.udlbook.fixtures import UDL_NET1, UDL_NET2
 from jdl.analysis.pieces import compose as _compose_layers
+from jdl.studies.udlbook.fixtures import UDL_NET1, UDL_NET2
 
 Array = jax.Array
 

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from jdl.plotting import grid, finish
+from jdl.plotting import finish, grid
 
 __all__ = ["shallow_trace", "function_panels", "composition", "maps", "loss_study"]
 

@@ -5,8 +5,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jdl.studies.deep_linear import dynamics as L
 from jdl.data import tree
+from jdl.studies.deep_linear import dynamics as L
+from jdl.studies.deep_linear import members as M
 
 # the PyTorch baseline's printed "half_learned_epoch" (tutorial data and settings, seed 2021; its own init draw)
 BASELINE_HALF_LEARNED_2021 = [93, 115, 136, 137, 184, 185, 187, 188]
@@ -19,9 +20,9 @@ def _run(x, y, lr, gamma, dtype, epochs=EPOCHS, record_rsm=True):
     """One program: the runs vmapped over (lr, gamma) on one data set, from the weight key of seed 0."""
     with jax.enable_x64(dtype == jnp.float64):
         train = L.make_train(30, epochs, record_rsm=record_rsm)
-        f = jax.jit(jax.vmap(lambda a, b: train(L.run_keys(0)[1], jnp.asarray(x, dtype), jnp.asarray(y, dtype), a, b)))
+        f = jax.jit(jax.vmap(lambda a, b: train(M.run_keys(0)[1], jnp.asarray(x, dtype), jnp.asarray(y, dtype), a, b)))
         params, hist = f(jnp.asarray(lr, dtype), jnp.asarray(gamma, dtype))
-        return jax.tree_util.tree_map(lambda v: np.asarray(v, np.float64), (params, hist))
+        return jax.tree.map(lambda v: np.asarray(v, np.float64), (params, hist))
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +36,8 @@ def runs(hsd):
     params, hist = _run(*hsd, lr, gamma, jnp.float64)
     tau = L.time_constant(lr, 8, 10_000)[:, None]
     half = np.stack([L.measured_half_times(st, s) for st, s in zip(hist.strengths, hist.s)])
-    return {name: {"params": jax.tree_util.tree_map(lambda v: v[i], params),
-                   "hist": jax.tree_util.tree_map(lambda v: v[i], hist), "tau": float(tau[i, 0]), "half": half[i],
+    return {name: {"params": jax.tree.map(lambda v: v[i], params),
+                   "hist": jax.tree.map(lambda v: v[i], hist), "tau": float(tau[i, 0]), "half": half[i],
                    "lr": lr[i]} for i, name in enumerate(RUNS)}
 
 
@@ -70,7 +71,7 @@ def small():
         out = {m: jax.jit(L.make_train(30, epochs, method=m))(key, jnp.asarray(x), jnp.asarray(y), lr, gamma)
                for m in L.METHODS}
     ref, s = numpy_train(np.asarray(p0["W1"]), np.asarray(p0["W2"]), x, y, lr, epochs)
-    return {"x": x, "y": y, "out": jax.tree_util.tree_map(np.asarray, out), "ref": ref, "s": s, "p0": p0}
+    return {"x": x, "y": y, "out": jax.tree.map(np.asarray, out), "ref": ref, "s": s, "p0": p0}
 
 
 def test_both_methods_are_the_numpy_loop(small):
@@ -99,7 +100,7 @@ def test_general_inputs_and_rank_deficient_x(P, D):
     key, lr, gamma, epochs = jax.random.key(1), 0.3, 0.3, 30
     with jax.enable_x64(True):
         p0 = L.init_params(key, D, 6, 12, gamma, jnp.float64)
-        out = {m: jax.tree_util.tree_map(np.asarray, jax.jit(L.make_train(6, epochs, method=m))(
+        out = {m: jax.tree.map(np.asarray, jax.jit(L.make_train(6, epochs, method=m))(
             key, jnp.asarray(x), jnp.asarray(y), lr, gamma)) for m in L.METHODS}
         np.testing.assert_allclose(L.least_squares(jnp.asarray(x), jnp.asarray(y)),
                                    np.linalg.lstsq(x, y, rcond=None)[0].T, atol=1e-12)  # the minimum-norm solution
@@ -197,7 +198,7 @@ def test_helpers_on_known_curves():
 def test_bad_hyperparameters_raise(lr, gamma, field):
     sample = lambda k: tree.generate_hsd(k, 5)  # noqa: E731
     with pytest.raises(ValueError, match=f"^{field}:"):
-        L.train_grid([0], lr, gamma, sample, epochs=2)
+        M.train_grid([0], lr, gamma, sample, epochs=2)
     with pytest.raises(ValueError, match="^method:"):
         L.make_train(4, 2, method="adam")
 
@@ -221,22 +222,22 @@ def test_concrete_bad_lr_or_gamma_raise_one_line_errors(lr, gamma, field):
 def test_member_is_independent_of_the_grid():
     sample = lambda k: tree.generate_hsd(k, 20, depth=2)  # noqa: E731
     # chunks of 2 in both calls: one program shape (a second compile is a cache hit in CI)
-    grid = L.train_grid([4, 5], [1.0, 3.0], [0.1, 0.5], sample, hidden=6, epochs=8, chunk_size=2)
-    other = L.train_members([5, 4], [3.0, 2.0], [0.5, 0.7], sample, hidden=6, epochs=8, chunk_size=2)
+    grid = M.train_grid([4, 5], [1.0, 3.0], [0.1, 0.5], sample, hidden=6, epochs=8, chunk_size=2)
+    other = M.train_members([5, 4], [3.0, 2.0], [0.5, 0.7], sample, hidden=6, epochs=8, chunk_size=2)
     chex.assert_shape(grid.loss, (2, 2, 9))
     for f in ("loss", "modes", "strengths", "pred", "u0"):  # seed 5, lr 3, gamma 0.5 beside other neighbours
         np.testing.assert_allclose(getattr(grid, f)[1, 1], getattr(other, f)[0], rtol=1e-12, err_msg=f)
     assert not np.allclose(grid.loss[1, 0], other.loss[1])
     assert grid.loss.dtype == np.float64
     # the per-seed setup shared by the members gives the numbers of one make_train run with the seed's keys
-    k_data, k_init = L.run_keys(5)
+    k_data, k_init = M.run_keys(5)
     with jax.enable_x64(True):
         x, y = (jnp.asarray(v, jnp.float64) for v in sample(k_data))
         _, one = jax.jit(L.make_train(6, 8, record_rsm=False))(k_init, x, y, 3.0, 0.5)
     for f in L.History._fields:
         if f != "rsm":
             np.testing.assert_allclose(getattr(grid, f)[1, 1], getattr(one, f), rtol=1e-12, atol=1e-300, err_msg=f)
-    direct = L.train_grid([5], [3.0], [0.5], sample, hidden=6, epochs=8, method="direct")
+    direct = M.train_grid([5], [3.0], [0.5], sample, hidden=6, epochs=8, method="direct")
     for f in ("loss", "modes", "strengths", "pred", "u0", "s"):
         np.testing.assert_allclose(getattr(direct, f)[0, 0], getattr(one, f), rtol=1e-9, err_msg=f)
 

@@ -5,9 +5,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jdl.studies.double_descent import sweeps as DD
 from jdl import sweep
 from jdl.data import load_digits_binary
+from jdl.studies.double_descent import sweeps as DD
 
 SIZES = np.asarray(sorted(set(np.round(np.geomspace(1, 2000, 30)).astype(int)) | set(range(440, 460))))
 

@@ -5,9 +5,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jdl.studies.double_descent import sweeps as DD
-from jdl.studies.double_descent import random_features as F
 from jdl.data import load_digits_binary
+from jdl.studies.double_descent import random_features as F
+from jdl.studies.double_descent import sweeps as DD
 
 PathMetricsFields = F.PathMetrics._fields
 
@@ -16,7 +16,7 @@ PathMetricsFields = F.PathMetrics._fields
 def digits64():
     ds = load_digits_binary()
     with jax.enable_x64(True):
-        phi, phi_t = DD.member_features(jax.random.key(0), jax.tree_util.tree_map(jnp.asarray, ds), 700, jnp.float64)
+        phi, phi_t = DD.member_features(jax.random.key(0), jax.tree.map(jnp.asarray, ds), 700, jnp.float64)
         return ds, np.asarray(phi), np.asarray(phi_t)
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from jdl import nn, sweep
-from jdl.studies.low_rank_bias import deep_nets as R
 from jdl.analysis import spectra as SPEC
+from jdl.studies.low_rank_bias import deep_nets as R
 
 
 def numpy_entropy(a):

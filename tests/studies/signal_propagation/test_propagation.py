@@ -5,8 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jdl.studies.signal_propagation import propagation as S
 from jdl import nn
+from jdl.studies.signal_propagation import propagation as S
 
 K, D = 50, 80
 
@@ -203,3 +203,14 @@ def test_critical_sigma_sq_and_growth_rate_helpers():
         S.propagation_sweep([0], np.array([0.0, 1.0]), K=2, D=2, n_data=2)
     with pytest.raises(ValueError, match="activation"):
         S.propagation_sweep([0], np.array([1.0]), K=2, D=2, n_data=2, activation="swish")
+
+
+def test_float32_sweep_inside_an_x64_block_keeps_x64_and_its_numbers():
+    kw = {"K": 4, "D": 8, "n_data": 5, "dtype": jnp.float32}
+    sig = np.array([0.5, 1.0]) / 4
+    alone = S.propagation_sweep([0, 1], sig, **kw)
+    with jax.enable_x64(True):
+        inside = S.propagation_sweep([0, 1], sig, **kw)
+        assert jax.config.jax_enable_x64  # a float32 run does not turn the caller's x64 off
+    assert inside.forward_var.dtype == np.float32
+    np.testing.assert_array_equal(inside.forward_var, alone.forward_var)

@@ -12,8 +12,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jdl.studies.simplicity_bias import networks as B
 from jdl.studies.simplicity_bias import frequencies as S
+from jdl.studies.simplicity_bias import networks as B
 from jdl.studies.simplicity_bias.complexity import lz_complexity, unpack_bits
 
 SMALL = B.NetSpec(n_inputs=4, hidden=(6, 5))
@@ -78,7 +78,7 @@ def test_float32_signs_agree_with_float64(key):
     params = B.sample_params(key, spec, 2000)
     out32 = np.asarray(B.network_outputs(params, B.hypercube(7)))
     with jax.enable_x64(True):
-        p64 = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float64), params)
+        p64 = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), params)
         out64 = np.asarray(B.network_outputs(p64, B.hypercube(7, dtype=jnp.float64)))
     assert out64.dtype == np.float64
     differ = (out32 > 0) != (out64 > 0)
@@ -163,7 +163,7 @@ def test_bad_sampling_arguments():
 def test_counts_identical_when_sharded_over_8_devices():
     code = textwrap.dedent("""
         import json, jax
-        from jdl import boolean as B
+        from jdl.studies.simplicity_bias import networks as B
         fc = B.sample_functions(jax.random.key(3), B.NetSpec(n_inputs=4, hidden=(6, 5)), 1024, chunk=64,
                                 chunks_per_block=2, progress=False)
         assert jax.device_count() == 8

@@ -50,7 +50,7 @@ def test_spline_index_and_linear_interpolant():
 
 def test_forward_matches_numpy(key):
     net = SP.relu_net(37, alpha=1.5, lam=0.3)
-    p = net.init(key, 1)
+    p = net.init(key, (1,))
     for name in "abc":
         chex.assert_shape(p[name], (37,))
     np.testing.assert_allclose(np.asarray(net.apply(p, jnp.ones(1))), [0.0], atol=1e-6)  # symmetric pairs

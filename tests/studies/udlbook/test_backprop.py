@@ -5,10 +5,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from jdl.analysis import derivatives as FD
+from jdl.nn import DeepMLP, init_deep_mlp
 from jdl.studies.udlbook import backprop as G
 from jdl.studies.udlbook import training_fixtures as U
-from jdl.nn import DeepMLP, init_deep_mlp
-from jdl.analysis import derivatives as FD
 
 # Gradients I's printed true values (3 decimals)
 TRUE_F = [1.230, 1.623, 7.137, 2.372]  # f0..f3

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from jdl.analysis import pieces as R
-from jdl.studies.udlbook import networks as S
 from jdl.studies.udlbook import fixtures as U
 from jdl.studies.udlbook import likelihoods as LK
+from jdl.studies.udlbook import networks as S
 
 
 @pytest.fixture
@@ -113,8 +113,8 @@ def test_question_variants_pieces_joints_and_invariances(x64):
     variants = U.shallow_variants()
     x = U.input_grid("shallow")
     ys = {k: np.asarray(S.forward_1_1_3(x, **p).y) for k, p in variants.items()}
-    layers = jax.tree_util.tree_map(lambda *a: jnp.stack(a),
-                                    *[S.to_layers(S.matrix_form(**p)) for p in variants.values()])
+    layers = jax.tree.map(lambda *a: jnp.stack(a),
+                          *[S.to_layers(S.matrix_form(**p)) for p in variants.values()])
     on01 = dict(zip(variants, R.count_pieces_many(layers, 0.0, 1.0, max_breakpoints=8).n_pieces.tolist()))
     line = dict(zip(variants, R.count_pieces_many(layers, -100.0, 100.0, max_breakpoints=8).n_pieces.tolist()))
     assert on01["original"] == 4 and line["original"] == 4  # joints at 0.3, 0.5, 0.769: all inside [0, 1]
