@@ -17,19 +17,16 @@ functions are the constants and other simple functions; high probability only at
 """
 from __future__ import annotations
 
-import dataclasses
-import time
 from dataclasses import dataclass, field
 
 import jax
-import numpy as np
 
 from experiments import _cli
 from jdl import plotting
 from jdl.io import save_npz
-from jdl.studies.simplicity_bias import frequencies as S
 from jdl.studies.simplicity_bias import networks as B
 from jdl.studies.simplicity_bias import plots as SBP
+from jdl.studies.simplicity_bias import runs as SB
 
 NAME = "boolean_complexity"
 PRECISIONS = {"highest": jax.lax.Precision.HIGHEST, "default": jax.lax.Precision.DEFAULT}
@@ -81,76 +78,37 @@ def get_config(quick: bool = False) -> Config:
     return Config(n_networks=100_000, chunk=4096, chunks_per_block=5, perceptron_networks=50_000)
 
 
-def perceptron_uniformity(c: Config, progress: bool) -> dict:
-    """Ones-count distribution of bias-free perceptrons on {0,1}^n: uniform over 0..2^n - 1 in theory."""
-    spec = B.NetSpec(n_inputs=c.n_inputs, hidden=(), bias="none", inputs="01")
-    chunk = max(jax.device_count(), min(c.chunk, c.perceptron_networks) // jax.device_count() * jax.device_count())
-    fc = B.sample_functions(jax.random.key(c.seed + 1), spec, c.perceptron_networks, chunk=chunk, chunks_per_block=1,
-                            progress=progress)
-    ones = np.asarray(S.measure_tables(fc.keys, c.n_inputs)["count_ones"])
-    hist = np.bincount(ones, weights=fc.counts, minlength=2 ** c.n_inputs + 1).astype(np.int64)
-    observed, expected = hist[:-1], fc.n_sampled / 2 ** c.n_inputs
-    chi2 = float(((observed - expected) ** 2 / expected).sum())
-    dof = 2 ** c.n_inputs - 1
-    return {"n_sampled": fc.n_sampled, "ones_histogram": hist, "chi2": chi2, "dof": dof,
-            "chi2_over_dof": chi2 / dof, "count_all_ones": int(hist[-1])}
-
-
 def run(c: Config, out_dir, progress: bool = True) -> dict:
-    spec = c.spec()
-    ckpt = out_dir / "checkpoints" if c.checkpoint else None
-    t0 = time.perf_counter()
-    fc = B.sample_functions(jax.random.key(c.seed), spec, c.n_networks, chunk=c.chunk,
-                            chunks_per_block=c.chunks_per_block, capacity=c.capacity or None,
-                            precision=PRECISIONS[c.precision], checkpoint_dir=ckpt, progress=progress)
-    sample_s = time.perf_counter() - t0
-    M, D = fc.n_sampled, len(fc.counts)
-    P = fc.counts / M
-    k = min(D, c.measure_limit)
-    meas = S.measure_tables(fc.keys[:k], c.n_inputs)
-    names = S.describe(fc.keys[:c.top], c.n_inputs)
-    named = S.named_functions(c.n_inputs)
-    constant = np.all(fc.keys == named["0"], 1) | np.all(fc.keys == named["1"], 1)
-    zipf = S.zipf_fit(fc.counts, c.zipf_min_count)
-    bound = S.simplicity_bound(meas["lz_complexity"], P[:k], min_P=c.zipf_min_count / M)
-    out = {
-        "spec": dataclasses.asdict(spec), "n_sampled": M, "n_distinct": D,
-        "n_singletons": int((fc.counts == 1).sum()),
-        "fraction_constant": float(fc.counts[constant].sum() / M),
-        "measured_functions": k, "measured_probability_mass": float(P[:k].sum()),
-        "sample_and_count_s": round(sample_s, 3), "networks_per_s": round(M / sample_s, 1),
-        "flops_per_network": spec.flops,
-        "zipf": zipf, "simplicity_bound": bound,
-        "complexity_histogram": S.complexity_histogram(meas["lz_complexity"], fc.counts[:k], M),
-        "top_functions": [
-            {"rank": i + 1, "hex": h, "count": int(fc.counts[i]), "P": float(P[i]),
-             "K_LZ": float(meas["lz_complexity"][i]), "ones": int(meas["count_ones"][i]),
-             "entropy": float(meas["ones_entropy"][i]), "sensitivity": float(meas["average_sensitivity"][i]),
-             "csr": float(meas["critical_sample_ratio"][i]), "description": names[i]}
-            for i, h in enumerate(S.to_hex(fc.keys[:c.top]))],
-    }
-    if c.perceptron_networks:
-        out["perceptron_uniformity"] = perceptron_uniformity(c, progress)
+    res = SB.run_all(c.spec(), seed=c.seed, n_networks=c.n_networks, chunk=c.chunk,
+                     chunks_per_block=c.chunks_per_block, capacity=c.capacity, precision=PRECISIONS[c.precision],
+                     checkpoint_dir=out_dir / "checkpoints" if c.checkpoint else None,
+                     measure_limit=c.measure_limit, top=c.top, zipf_min_count=c.zipf_min_count,
+                     perceptron_networks=c.perceptron_networks, progress=progress)
+    out, fc, P, meas = res["metrics"], res["counts"], res["figures"]["P"], res["figures"]["measures"]
+    M, k, zipf, bound = out["n_sampled"], out["measured_functions"], out["zipf"], out["simplicity_bound"]
     if c.save_counts:
         save_npz(out_dir / "counts.npz", keys=fc.keys, counts=fc.counts, n_sampled=M)
 
+    # --- figures
     label = f"{c.n_inputs}-{'-'.join(map(str, c.hidden))}-1 {c.activation}, $\\sigma_w$={c.sigma_w}, " \
             f"$\\sigma_b$={c.sigma_b}, M={M:.1e}"
-    plotting.save(SBP.rank_frequency(P, zipf=zipf, title=label),
-                  out_dir / "rank_frequency.png")
-    plotting.save(SBP.probability_vs([(meas["lz_complexity"], "Lempel-Ziv complexity $K_{LZ}$")], P[:k],
-                                          bound=(bound["a"], bound["b"]), title=label), out_dir / "p_vs_lz.png")
-    plotting.save(SBP.probability_vs([(meas["count_ones"], "number of ones"),
-                                           (meas["ones_entropy"], "entropy of the ones fraction (bits)"),
-                                           (meas["average_sensitivity"], "average sensitivity")], P[:k], title=label),
-                  out_dir / "p_vs_ones.png")
+    figs = {"rank_frequency": SBP.rank_frequency(P, zipf=zipf, title=label),
+            "p_vs_lz": SBP.probability_vs([(meas["lz_complexity"], "Lempel-Ziv complexity $K_{LZ}$")], P[:k],
+                                          bound=(bound["a"], bound["b"]), title=label),
+            "p_vs_ones": SBP.probability_vs([(meas["count_ones"], "number of ones"),
+                                             (meas["ones_entropy"], "entropy of the ones fraction (bits)"),
+                                             (meas["average_sensitivity"], "average sensitivity")], P[:k],
+                                            title=label)}
     if c.perceptron_networks:
         pu = out["perceptron_uniformity"]
-        fig = SBP.distribution(pu["ones_histogram"] / pu["n_sampled"], "number of ones t", "P(t)",
-                                    reference=(1 / 2 ** c.n_inputs, "uniform $2^{-n}$"),
-                                    title=f"bias-free perceptron, n={c.n_inputs}: chi2/dof = {pu['chi2_over_dof']:.2f}")
-        plotting.save(fig, out_dir / "perceptron_ones.png")
-    print(f"{M:.2e} networks, {D} distinct functions, {out['fraction_constant']:.3f} constant, "
+        figs["perceptron_ones"] = SBP.distribution(
+            pu["ones_histogram"] / pu["n_sampled"], "number of ones t", "P(t)",
+            reference=(1 / 2 ** c.n_inputs, "uniform $2^{-n}$"),
+            title=f"bias-free perceptron, n={c.n_inputs}: chi2/dof = {pu['chi2_over_dof']:.2f}")
+    for name, fig in figs.items():
+        plotting.save(fig, out_dir / f"{name}.png")
+
+    print(f"{M:.2e} networks, {out['n_distinct']} distinct functions, {out['fraction_constant']:.3f} constant, "
           f"{out['networks_per_s']:.3g} networks/s, Zipf exponent {zipf['exponent']}")
     for f in out["top_functions"][:10]:
         print(f"  {f['rank']:3d} {f['hex']}  P={f['P']:.3e}  K_LZ={f['K_LZ']:6.1f}  {f['description']}")

@@ -21,20 +21,15 @@ the d - n unseen input directions), while on high-rank targets the deepest nets 
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 
-import jax
-import numpy as np
-
 from experiments import _cli
-from jdl import plotting, stats, sweep
+from jdl import plotting
 from jdl.io import save_npz
-from jdl.studies.low_rank_bias import deep_nets as R
 from jdl.studies.low_rank_bias import plots as PR
+from jdl.studies.low_rank_bias import runs as LR
 
 NAME = "low_rank_bias"
-SPECTRUM_DEPTHS = (1, 2, 4, 8, 16, 32, 64)
 
 
 @dataclass(frozen=True)
@@ -90,101 +85,38 @@ def get_config(quick: bool = False) -> Config:
                   d=32, n_train=24, n_test=256, lrs=(0.1, 0.3, 1.0, 3.0), steps=300, eval_every=25)
 
 
-def init_sweep(c: Config, out_dir, progress: bool) -> dict:
-    """Effective ranks at init for depths 1..max_depth x seeds: arrays (S, D) and spectra (S, D, k).
-
-    One member per seed records every depth in one scan over the layers (depth D is a prefix).
-    """
-    f = functools.partial(R.init_ranks_by_depth, max_depth=c.max_depth, width=c.width, n=c.n_inputs)
-    ckpt = out_dir / "checkpoints" / "init" if c.checkpoint else None
-    return sweep.map_members(f, sweep.seed_keys(c.seeds), chunk_size=jax.device_count(), checkpoint_dir=ckpt,
-                             progress=progress, desc="init ranks",
-                             fingerprint=f"by_depth|{c.max_depth}|{c.width}|{c.n_inputs}")
-
-
-def train_sweep(c: Config, out_dir, progress: bool) -> tuple[dict, dict]:
-    """Every (depth, rank, lr) x train seed; outputs reshaped to (S, depth, rank, lr, ...)."""
-    member = R.make_regression_member(d=c.d, n_train=c.n_train, n_test=c.n_test, max_depth=max(c.train_depths),
-                                      steps=c.steps, momentum=c.momentum, W_std=c.w_std, noise=c.noise,
-                                      eval_every=c.eval_every)
-    g = sweep.grid(depth=np.asarray(c.train_depths), rank=np.asarray(c.ranks), lr=np.asarray(c.lrs, np.float32))
-    ckpt = out_dir / "checkpoints" / "trained" if c.checkpoint else None
-    out = sweep.run(member, c.train_seeds, g, chunk_size=jax.device_count(), checkpoint_dir=ckpt, progress=progress,
-                    desc="train grid", fingerprint=f"{c.d}|{c.n_train}|{c.n_test}|{c.noise}|{c.momentum}|{c.w_std}|"
-                                                   f"{c.steps}|{c.eval_every}")
-    shape = (len(c.train_seeds), len(c.train_depths), len(c.ranks), len(c.lrs))
-    return {k: v.reshape(shape + v.shape[2:]) for k, v in out.items()}, g
-
-
-def summarize_init(c: Config, res: dict) -> dict:
-    depths = np.arange(1, c.max_depth + 1)
-    out = {"depths": depths, "width": c.width, "n_inputs": c.n_inputs}
-    for net in ("map", "linear", "relu"):
-        er, h = res[f"{net}_erank"], res[f"{net}_entropy"]
-        med = stats.finite_median(er)
-        out[net] = {"erank": er, "entropy": h, "erank_median": med, "entropy_median": stats.finite_median(h),
-                    "erank_first": float(med[0]), "erank_last": float(med[-1]),
-                    # share of depth steps d -> d+1 at which the seed median does not rise
-                    "fraction_nonincreasing": float(np.mean(np.diff(med) <= 0)) if len(med) > 1 else None,
-                    "halving_depth": int(depths[np.argmax(med <= med[0] / 2)]) if (med <= med[0] / 2).any() else None,
-                    "nonfinite": int((~np.isfinite(er)).sum())}
-    out["relu_below_linear_all_depths"] = bool(np.all(out["relu"]["erank_median"] < out["linear"]["erank_median"]))
-    return out
-
-
-def summarize_trained(c: Config, res: dict) -> dict:
-    best, ok = R.select_lr(res["train_loss"])  # (depth, rank)
-    lrs = np.asarray(c.lrs)
-    # the chosen lr's slice of every (S, depth, rank, lr, ...) array
-    pick = lambda x: np.take_along_axis(x, best.reshape((1,) + best.shape + (1,) * (x.ndim - 3)), 3)[:, :, :, 0]
-    curves = pick(res["train_curve"])  # (S, depth, rank, E + 1)
-    fitted = curves < c.fit_tol
-    steps_to_fit = np.where(fitted.any(-1), np.argmax(fitted, -1) * c.eval_every, -1)
-    div = sweep.nonfinite({k: res[k] for k in ("train_loss", "test_loss", "erank")}, 4)
-    out = {
-        "depths": c.train_depths, "ranks": c.ranks, "lrs": c.lrs, "seeds": c.train_seeds,
-        "best_lr": np.where(ok, lrs[best], np.nan), "best_lr_at_grid_edge": ok & ((best == 0) | (best == len(lrs) - 1)),
-        "train_loss": pick(res["train_loss"]), "test_loss": pick(res["test_loss"]), "erank": pick(res["erank"]),
-        "entropy": pick(res["entropy"]), "steps_to_fit": steps_to_fit,
-        "target_erank": res["target_erank"][0, 0, :, 0],
-        "train_loss_grid": res["train_loss"], "test_loss_grid": res["test_loss"], "erank_grid": res["erank"],
-        "diverged": [{"seed": int(c.train_seeds[s]), "depth": int(c.train_depths[i]), "rank": int(c.ranks[j]),
-                      "lr": float(lrs[k])} for s, i, j, k in zip(*np.nonzero(div))],
-        "no_stable_lr": [{"depth": int(c.train_depths[i]), "rank": int(c.ranks[j])} for i, j in zip(*np.nonzero(~ok))],
-    }
-    for k in ("train_loss", "test_loss", "erank"):
-        out[f"{k}_median"] = stats.finite_median(out[k])
-    return out
-
-
 def run(c: Config, out_dir, progress: bool = True) -> dict:
-    res_init = init_sweep(c, out_dir, progress)
-    init = summarize_init(c, res_init)
-    save_npz(out_dir / "spectra.npz", **{k: v for k, v in res_init.items() if k.endswith("_sigma")})
-    title = f"At initialisation: width {c.width}, {c.n_inputs} Gaussian inputs, {len(c.seeds)} seeds (median, IQR)"
-    plotting.save(PR.init_effective_rank(init, title), out_dir / "init_effective_rank.png")
-    plotting.save(PR.init_spectra(res_init, [D for D in SPECTRUM_DEPTHS if D <= c.max_depth]),
-                  out_dir / "init_spectra.png")
+    res = LR.run_all(seeds=c.seeds, max_depth=c.max_depth, width=c.width, n_inputs=c.n_inputs,
+                     train_seeds=c.train_seeds, train_depths=c.train_depths, ranks=c.ranks, d=c.d,
+                     n_train=c.n_train, n_test=c.n_test, noise=c.noise, lrs=c.lrs, momentum=c.momentum,
+                     w_std=c.w_std, steps=c.steps, eval_every=c.eval_every, fit_tol=c.fit_tol,
+                     checkpoint_dir=out_dir / "checkpoints" if c.checkpoint else None, progress=progress)
+    init, tr = res["metrics"]["init"], res["metrics"]["trained"]
+    save_npz(out_dir / "spectra.npz", **res["spectra"])
+
+    # --- figures
+    init_title = f"At initialisation: width {c.width}, {c.n_inputs} Gaussian inputs, {len(c.seeds)} seeds (median, IQR)"
+    trained_title = (f"Deep linear nets after {c.steps} steps of momentum SGD, best lr per (depth, rank); d={c.d}, "
+                     f"n_train={c.n_train}, {len(c.train_seeds)} seeds")
+    figs = {"init_effective_rank": PR.init_effective_rank(init, init_title),
+            "init_spectra": PR.init_spectra(res["init_raw"], res["spectrum_depths"]),
+            "trained_vs_rank": PR.trained_vs_rank(c.ranks, c.train_depths, tr, trained_title),
+            "trained_spectra": PR.trained_spectra(c.ranks, c.train_depths, res["trained_raw"], res["best_lr_index"],
+                                                  c.eval_every)}
+    for name, fig in figs.items():
+        plotting.save(fig, out_dir / f"{name}.png")
+
     for net in ("map", "linear", "relu"):
         r = init[net]
         print(f"init {net:6s}: exp(H) {r['erank_first']:.1f} at depth 1 -> {r['erank_last']:.2f} at depth "
               f"{c.max_depth}; halves by depth {r['halving_depth']}")
-
-    res_tr, _ = train_sweep(c, out_dir, progress)
-    tr = summarize_trained(c, res_tr)
-    title = (f"Deep linear nets after {c.steps} steps of momentum SGD, best lr per (depth, rank); d={c.d}, "
-             f"n_train={c.n_train}, {len(c.train_seeds)} seeds")
-    plotting.save(PR.trained_vs_rank(c.ranks, c.train_depths, tr, title), out_dir / "trained_vs_rank.png")
-    best, _ = R.select_lr(res_tr["train_loss"])
-    plotting.save(PR.trained_spectra(c.ranks, c.train_depths, res_tr, best, c.eval_every),
-                  out_dir / "trained_spectra.png")
     for i, D in enumerate(c.train_depths):
         print(f"depth {D}: " + " | ".join(
             f"r{r}: lr {tr['best_lr'][i, j]:.3g} train {tr['train_loss_median'][i, j]:.1e} test "
             f"{tr['test_loss_median'][i, j]:.3f} erank {tr['erank_median'][i, j]:.1f}" for j, r in enumerate(c.ranks)))
     if tr["diverged"]:
         print(f"{len(tr['diverged'])} diverged members (listed in metrics.json)")
-    return {"init": init, "trained": tr}
+    return res["metrics"]
 
 
 def main(argv=None):

@@ -33,12 +33,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from experiments import _cli
-from jdl import plotting, stats, sweep
+from jdl import plotting
 from jdl.studies.spline_regimes import plots as PS
-from jdl.studies.spline_regimes import splines as SP
+from jdl.studies.spline_regimes import runs as SR
 
 NAME = "spline_regimes"
 TARGETS = ("sin", "square", "random")
@@ -102,100 +100,30 @@ def get_config(quick: bool = False) -> Config:
                   seeds=(0,), records=20, grid_points=401, alpha_show=3.0)
 
 
-def make_data(c: Config) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """``x`` ``(n,)`` and each target ``y`` ``(n,)``; ``random`` matches the baseline's draw."""
-    x = np.linspace(-1.0, 1.0, c.n_points)
-    ys = {"sin": np.sin(np.pi * x), "square": np.sign(np.cos(np.pi * x)),
-          "random": np.random.default_rng(c.data_seed).uniform(-1, 1, c.n_points)}
-    return x, {t: ys[t] for t in c.targets}
-
-
-def sweep_grid(c: Config, x: np.ndarray, ys: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Hyperparameters of every grid point (target-major, then alpha, then lambda), lr included."""
-    g = sweep.grid(t=np.arange(len(ys)), alpha=np.asarray(c.alphas), lam=np.asarray(c.lambdas))
-    y_list = list(ys.values())
-    # per-member lr ~ 1 / (expected tangent-kernel trace at init and after fitting): kernels span 10^8
-    # over the grid, so one lr would either diverge at large alpha or freeze small alpha
-    lr = np.array([SP.stable_lr(x, y_list[t], c.m, a, l, c.lr_scale) for t, a, l in zip(g["t"], g["alpha"], g["lam"])])
-    return {"alpha": g["alpha"].astype(np.float32), "lam": g["lam"].astype(np.float32), "lr": lr.astype(np.float32),
-            "y": np.stack([y_list[t] for t in g["t"]]).astype(np.float32)}
-
-
-def _nearest(values, v) -> int:
-    return int(np.argmin(np.abs(np.log(np.asarray(values)) - np.log(v))))
-
-
 def run(c: Config, out_dir, progress: bool = True) -> dict:
-    x, ys = make_data(c)
+    x, ys = SR.make_data(c.targets, c.n_points, c.data_seed)
+    res = SR.run_all(x, ys, m=c.m, steps=c.steps, alphas=c.alphas, lambdas=c.lambdas, seeds=c.seeds,
+                     lr_scale=c.lr_scale, momentum=c.momentum, symmetric=c.symmetric, records=c.records,
+                     grid_points=c.grid_points, delta=c.delta, mse_tol=c.mse_tol, alpha_show=c.alpha_show,
+                     chunk=c.chunk, checkpoint_dir=out_dir / "checkpoints" if c.checkpoint else None,
+                     fingerprint=repr(dataclasses.replace(c, alpha_show=0.0, mse_tol=0.0)), progress=progress)
+    out, f = res["metrics"], res["figures"]
     names = list(ys)
-    T, A, L, S = len(names), len(c.alphas), len(c.lambdas), len(c.seeds)
-    hp = sweep_grid(c, x, ys)
-    fit = SP.make_fit(x, c.m, c.steps, symmetric=c.symmetric, records=c.records, grid_points=c.grid_points,
-                      delta=c.delta, momentum=c.momentum)
-    ckpt = out_dir / "checkpoints" if c.checkpoint else None
-    out = sweep.run(fit, c.seeds, hp, grid_block=A * L, chunk_size=c.chunk, checkpoint_dir=ckpt, progress=progress,
-                    desc="spline_regimes", fingerprint=repr(dataclasses.replace(c, alpha_show=0.0, mse_tol=0.0)))
-    shape = (S, T, A, L)
-    r = {k: np.asarray(v).reshape(shape + np.shape(v)[2:]) for k, v in out.items() if not isinstance(v, dict)}
-    p0 = {k: np.asarray(v).reshape(shape + v.shape[2:]) for k, v in out["params0"].items()}
-    p1 = {k: np.asarray(v).reshape(shape + v.shape[2:]) for k, v in out["params"].items()}
-    bad = r["nonfinite"] | ~np.isfinite(r["train_mse"])  # diverged members: flagged, never averaged in
-    measures = ("spline_index", "d_lin", "d_cub", "train_mse", "knot_shift", "knot_mass_near_data",
-                "knot_mass_near_data_init")
-    mean = {k: stats.finite_mean(r[k], 0, bad) for k in measures}
-    unconverged = ~(stats.finite_median(r["train_mse"], 0, bad) <= c.mse_tol)
-    i_show = _nearest(c.alphas, c.alpha_show)
-    # the adaptive example, per target: among the converged cells with lambda > 1 and alpha <= alpha_show (larger
-    # alpha is lazy), the one whose knots moved most (rich-regime runs can stop at stationary points that leave
-    # a data point unfitted); else alpha_show and the largest lambda
-    ok = (~(unconverged | bad.all(0)) & (np.asarray(c.lambdas) > 1)[None, None, :]
-          & (np.arange(A) <= i_show)[None, :, None])
-    shift = np.where(ok, np.nan_to_num(mean["knot_shift"], nan=-1.0), -np.inf)
-    best = [np.unravel_index(np.argmax(shift[t]), (A, L)) if ok[t].any() else (i_show, L - 1) for t in range(T)]
-    panels = [("kernel", "kernel regime (smallest lambda)", i_show, 0),
-              ("adaptive", "adaptive regime (lambda > 1)", [int(i) for i, _ in best],
-               [int(k) for _, k in best])]
-    if i_show != A - 1:
-        panels.append(("lazy_large_lambda", "lazy, largest lambda and alpha", A - 1, L - 1))
-    res: dict = {
-        "x": x, "targets": {n: ys[n] for n in names}, "alphas": c.alphas, "lambdas": c.lambdas, "seeds": c.seeds,
-        "path_norm": {n: SP.path_norm(x, ys[n]) for n in names},
-        "uniform_near_fraction": SP.uniform_near_fraction(x, c.delta),
-        "lr": hp["lr"].reshape(T, A, L), "momentum": c.momentum,
-        "lr_rule": "lr = lr_scale * n / ((sigma_ab^2 + sigma_c^2 + 2 P) sum(x^2 + 1) / (2 m)), P = path_norm(x, y)",
-        "n_diverged": int(bad.sum()),
-        "diverged": [{"seed": int(c.seeds[s]), "target": names[t], "alpha": c.alphas[i], "lambda": c.lambdas[k]}
-                     for s, t, i, k in zip(*np.nonzero(bad))],
-        "n_unconverged_cells": int(unconverged.sum()),
-        **{k: {n: mean[k][t] for t, n in enumerate(names)} for k in measures},
-        "per_seed": {k: {n: r[k][:, t] for t, n in enumerate(names)} for k in ("spline_index", "knot_shift",
-                                                                            "knot_mass_near_data", "train_mse")},
-        "regimes": {n: {key: {"alpha": c.alphas[PS.per_target(i, t)], "lambda": c.lambdas[PS.per_target(k, t)],
-                              "converged": bool(not unconverged[t, PS.per_target(i, t), PS.per_target(k, t)]),
-                              **{q: float(mean[q][t, PS.per_target(i, t), PS.per_target(k, t)]) for q in measures}}
-                        for key, _, i, k in panels} for t, n in enumerate(names)},
-        "loss_curves_seed0": {n: r["loss"][0, t] for t, n in enumerate(names)},
-    }
-    xs = np.linspace(-1, 1, r["fit"].shape[-1])
-    refs = {n: (np.interp(xs, x, y), np.asarray(SP.natural_cubic_spline(x, y, xs))) for n, y in ys.items()}
-    plotting.save(PS.fits(x, ys, refs, r["fit"], mean["spline_index"], panels, c.alphas, c.lambdas,
-                          unconverged | bad.all(0)),
-                  out_dir / "fits.png")
-    mark = unconverged | bad.all(0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rows = [("spline index (0 linear, 1 cubic)", mean["spline_index"], -0.5, 1.5, "coolwarm", mark),
-                ("knot shift (log10)", np.log10(np.maximum(mean["knot_shift"], 1e-6)), -4, 0.5, "viridis", mark),
-                (f"knot mass within {c.delta} of data", mean["knot_mass_near_data"], 0, 1, "magma", mark),
-                ("train MSE (log10)", np.log10(np.maximum(mean["train_mse"], 1e-30)), -10, 0, "viridis", mark)]
-    plotting.save(PS.heatmaps(names, rows, c.alphas, c.lambdas), out_dir / "spline_index.png")
-    plotting.save(PS.knots(x, names, p0, p1, panels[:2], c.alphas, c.lambdas, unconverged | bad.all(0)),
-                  out_dir / "knots.png")
+
+    # --- figures
+    figs = {"fits": PS.fits(x, ys, f["refs"], f["fit"], f["spline_index"], f["panels"], c.alphas, c.lambdas,
+                            f["mark"]),
+            "spline_index": PS.heatmaps(names, f["heatmap_rows"], c.alphas, c.lambdas),
+            "knots": PS.knots(x, names, f["params0"], f["params"], f["panels"][:2], c.alphas, c.lambdas, f["mark"])}
+    for name, fig in figs.items():
+        plotting.save(fig, out_dir / f"{name}.png")
+
     for n in names:
-        g = res["regimes"][n]
+        g = out["regimes"][n]
         print(f"{n:7s} " + "  ".join(f"{k}: index {v['spline_index']:.2f}, knot shift {v['knot_shift']:.3f}, "
                                       f"near data {v['knot_mass_near_data']:.2f}" for k, v in g.items()))
-    print(f"{res['n_diverged']} diverged members, {res['n_unconverged_cells']} unconverged cells")
-    return res
+    print(f"{out['n_diverged']} diverged members, {out['n_unconverged_cells']} unconverged cells")
+    return out
 
 
 def main(argv=None):

@@ -20,23 +20,19 @@ sqrt(2/d)): both the largest and the smallest distance approach the typical dist
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import jax.numpy as jnp
-import numpy as np
 
 from experiments import _cli
-from jdl import plotting, stats
+from jdl import plotting
 from jdl.io import save_npz
-from jdl.precision import precision
-from jdl.studies.udlbook import geometry as G
+from jdl.studies.udlbook import geometry_runs as GR
 from jdl.studies.udlbook import plots_geometry as P
 
 NAME = "udl_geometry"
 DTYPES = {"float32": jnp.float32, "float64": jnp.float64}
-VOLUME_DIMS = tuple(range(1, 11))  # the notebook's part (b)
-SHELL_DIMS = (1, 2, 10, 20, 50, 100, 150, 200, 250, 300)  # the notebook's part (c)
+VOLUME_DIMS, SHELL_DIMS = GR.VOLUME_DIMS, GR.SHELL_DIMS  # the notebook's parts (b) and (c)
 
 
 @dataclass(frozen=True)
@@ -77,18 +73,7 @@ def get_config(quick: bool = False) -> Config:
 
 def notebook_values(c: Config) -> dict:
     """Parts (a)-(c) exactly as the notebook computes them (part (a) in float64)."""
-    out = {}
-    if c.notebook:
-        points = G.udlbook_points(seed=0, n=1000, dims=G.UDL_DIMS)
-        with precision(jnp.float64):
-            out["data_sum_1000D"] = float(np.sum(points[-1]))
-            out["distance_ratio"] = {d: float(G.distance_ratio(jnp.asarray(x))) for d, x in zip(G.UDL_DIMS, points)}
-    with precision(jnp.float64):
-        dims = np.asarray(VOLUME_DIMS, np.float64)
-        out["volume"] = dict(zip(VOLUME_DIMS, np.asarray(G.ball_volume(dims, c.diameter)).tolist()))
-        dims = np.asarray(SHELL_DIMS, np.float64)
-        out["outer_shell_fraction"] = dict(zip(SHELL_DIMS, np.asarray(G.outer_shell_fraction(dims, c.shell)).tolist()))
-    return out
+    return GR.notebook_values(c.notebook, c.diameter, c.shell)
 
 
 def _print_notebook(nb: dict, c: Config) -> None:
@@ -108,63 +93,38 @@ def _print_notebook(nb: dict, c: Config) -> None:
 def run(c: Config, out_dir, progress: bool = True) -> dict:
     nb = notebook_values(c)
     _print_notebook(nb, c)
-
     # the extension: every dimension 1..D x every seed, one vmapped program per call
-    t0 = time.perf_counter()
-    e = G.ratio_sweep(c.seeds, c.n_points, c.max_dim, dtype=DTYPES[c.dtype], seeds_per_call=c.seeds_per_call or None,
-                      rows_per_block=c.rows_per_block or None, progress=progress)
-    sweep_s = time.perf_counter() - t0
-    dims = np.arange(1, c.max_dim + 1)
-    ratio_sd = e.ratio
-    q25, med, q75 = stats.finite_quantiles(ratio_sd, [0.25, 0.5, 0.75], axis=0)
-    exponent = G.concentration_exponent(dims, med, d_min=max(2, c.max_dim // 10)) if c.max_dim >= 20 else None
-    pairs = len(c.seeds) * c.n_points * (c.n_points - 1) // 2
+    res = GR.run_all(nb, n_points=c.n_points, max_dim=c.max_dim, seeds=c.seeds, volume_max_dim=c.volume_max_dim,
+                     diameter=c.diameter, shell=c.shell, dtype=DTYPES[c.dtype],
+                     seeds_per_call=c.seeds_per_call or None, rows_per_block=c.rows_per_block or None,
+                     progress=progress)
+    save_npz(out_dir / "distances.npz", **res["arrays"]["distances"])
+    _figures(res, c, out_dir)
+    _print(res["metrics"], c)
+    return res["metrics"]
 
-    with precision(jnp.float64):
-        vdims = np.arange(1, c.volume_max_dim + 1, dtype=np.float64)
-        ln10 = np.log(10.0)
-        log10_vol = {f"diameter {c.diameter:g} (the notebook)": np.asarray(G.log_ball_volume(vdims, c.diameter)) / ln10,
-                     "radius 1": np.asarray(G.log_ball_volume(vdims, 2.0)) / ln10}
-        shells = sorted({c.shell, 0.001, 0.05})
-        shell = {f"outer {100 * s:g} % of the radius": np.asarray(G.outer_shell_fraction(vdims, s)) for s in shells}
-    main_vol = next(iter(log10_vol.values()))
-    main_shell = shell[f"outer {100 * c.shell:g} % of the radius"]
-    unit_radius = log10_vol["radius 1"]
 
-    checkpoints = [d for d in (1, 2, 3, 10, 100, 1000, 10000) if d <= c.max_dim] + [c.max_dim]
-    out = {
-        "notebook": nb,
-        "sweep": {"n_points": c.n_points, "max_dim": c.max_dim, "n_seeds": len(c.seeds), "dims": dims,
-                  "ratio_median": med, "ratio_q25": q25, "ratio_q75": q75,
-                  "ratio_median_at": {int(d): float(med[d - 1]) for d in sorted(set(checkpoints))},
-                  "min_over_sqrt_2d_median_at_max_dim": float(np.median(e.min_d[:, -1]) / np.sqrt(2 * c.max_dim)),
-                  "max_over_sqrt_2d_median_at_max_dim": float(np.median(e.max_d[:, -1]) / np.sqrt(2 * c.max_dim)),
-                  "log_ratio_exponent": exponent, "sweep_s": round(sweep_s, 3), "pairs": pairs,
-                  "pair_dims_per_s": round(pairs * c.max_dim / sweep_s, 1)},
-        "volume": {"dims": vdims.astype(int), "log10_volume": main_vol,
-                   "log10_volume_at": {int(d): float(main_vol[d - 1]) for d in (10, 100, 1000) if d <= len(vdims)},
-                   "unit_radius_peak_dim": int(np.argmax(unit_radius) + 1),
-                   "unit_radius_peak_volume": float(10 ** unit_radius.max())},
-        "outer_shell": {"shell": c.shell, "fraction": main_shell,
-                        "half_volume_dim": int(np.argmax(main_shell >= 0.5) + 1) if main_shell[-1] >= 0.5 else None},
-    }
-    save_npz(out_dir / "distances.npz", dims=dims, min_d=e.min_d, max_d=e.max_d, seeds=np.asarray(c.seeds))
-
+def _figures(res, c: Config, out_dir) -> None:
+    nb, e, curves = res["metrics"]["notebook"], res["extremes"], res["curves"]
     marks = {d: r for d, r in nb.get("distance_ratio", {}).items() if d <= c.max_dim}
-    plotting.save(P.distances(dims, ratio_sd, e.min_d, e.max_d, marks=marks, n_points=c.n_points,
+    plotting.save(P.distances(res["metrics"]["sweep"]["dims"], e.ratio, e.min_d, e.max_d, marks=marks,
+                              n_points=c.n_points,
                               title=f"{len(c.seeds)} seeds x {c.n_points} points, every d = 1..{c.max_dim}"),
                   out_dir / "distances.png")
     shell_marks = {d: p for d, p in nb["outer_shell_fraction"].items() if d <= c.volume_max_dim}
     vol_marks = {d: v for d, v in nb["volume"].items() if d <= c.volume_max_dim}
-    plotting.save(P.volumes(vdims, log10_vol, shell, marks={"volume": vol_marks, "shell": shell_marks}),
+    plotting.save(P.volumes(curves["dims"], curves["log10_volume"], curves["shell"],
+                            marks={"volume": vol_marks, "shell": shell_marks}),
                   out_dir / "volumes.png")
 
+
+def _print(out: dict, c: Config) -> None:
     s = out["sweep"]
     print(f"Sweep: {len(c.seeds)} seeds x {c.n_points} points, every d = 1..{c.max_dim} "
-          f"({pairs} pairs x {c.max_dim} dims in {sweep_s:.1f} s)")
+          f"({s['pairs']} pairs x {c.max_dim} dims in {s['sweep_s']:.1f} s)")
     print("  median distance ratio: " + ", ".join(f"{d}D {r:.4g}" for d, r in s["ratio_median_at"].items()))
-    if exponent is not None:
-        print(f"  log(ratio) ~ d^{exponent:.3f} for d >= {max(2, c.max_dim // 10)} (concentration: -0.5)")
+    if s["log_ratio_exponent"] is not None:
+        print(f"  log(ratio) ~ d^{s['log_ratio_exponent']:.3f} for d >= {max(2, c.max_dim // 10)} (concentration: -0.5)")
     print(f"  at d = {c.max_dim}: smallest / sqrt(2d) = {s['min_over_sqrt_2d_median_at_max_dim']:.3f}, "
           f"largest / sqrt(2d) = {s['max_over_sqrt_2d_median_at_max_dim']:.3f}")
     v = out["volume"]
@@ -174,7 +134,6 @@ def run(c: Config, out_dir, progress: bool = True) -> dict:
     if out["outer_shell"]["half_volume_dim"] is not None:
         print(f"Shell: half the volume lies in the outer {100 * c.shell:g} % from d = "
               f"{out['outer_shell']['half_volume_dim']}")
-    return out
 
 
 def main(argv=None):

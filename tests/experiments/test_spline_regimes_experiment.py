@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from experiments import spline_regimes as sr
+from jdl.studies.spline_regimes import runs as SR
 
 
 def test_help_lists_fields_with_defaults(capsys):
@@ -32,7 +33,8 @@ def test_bad_config_is_one_line_error_naming_the_field(args, field):
 
 
 def test_random_target_matches_the_baseline_draw():
-    x, ys = sr.make_data(sr.get_config(False))
+    c = sr.get_config(False)
+    x, ys = SR.make_data(c.targets, c.n_points, c.data_seed)
     np.testing.assert_array_equal(ys["random"], np.random.default_rng(0).uniform(-1, 1, 10))
     np.testing.assert_array_equal(x, np.linspace(-1, 1, 10))
 

@@ -75,11 +75,13 @@ def test_convolution_float32_inside_an_x64_block_keeps_x64_on(tmp_path, monkeypa
     class Stop(Exception):
         pass
 
-    def first_step(c, dtype):
+    def first_step(seed, dtype):
         seen.append((bool(jax.config.jax_enable_x64), dtype))
         raise Stop
 
-    monkeypatch.setattr(uc, "notebook_cases", first_step)
+    from jdl.studies.udlbook import convolution_runs as CR
+
+    monkeypatch.setattr(CR, "notebook_cases", first_step)  # the study's first step, under precision(dtype)
     c = dataclasses.replace(uc.get_config(True), dtype="float32")
     with jax.enable_x64(True):
         with pytest.raises(Stop):

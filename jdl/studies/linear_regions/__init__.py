@@ -6,6 +6,7 @@ pieces counted exactly by :mod:`jdl.analysis.pieces` (run by ``experiments.linea
 Modules:
   networks: the sawtooth, its perturbations, random ReLU nets and the regions bound, as padded
     ``(first, block, last)`` layers that stack and vmap into one counter call.
+  runs: everything ``experiments.linear_regions`` computes (``run_all``): the exact counts and figure data.
   plots: the study's figures (arrays in, ``Figure`` out).
 """
 

@@ -6,6 +6,7 @@ seed and learning rate runs in one compiled program (run by ``experiments.low_ra
 Modules:
   deep_nets: effective rank of the product at initialisation per depth, low-rank regression
     targets and data, and the training members of the depth x learning-rate sweep.
+  runs: everything ``experiments.low_rank_bias`` computes (``run_all``): the init and trained sweeps, summarised.
   plots: the study's figures (arrays in, ``Figure`` out).
 """
 

@@ -6,6 +6,7 @@ of their gradients, over seeds x ``sigma^2`` in one compiled program (run by ``e
 Modules:
   propagation: the per-layer statistics of one member, the seed x ``sigma^2`` sweep, layer variance
     schemes and growth rates per layer.
+  runs: everything ``experiments.signal_propagation`` computes (``run_all``): the sweeps and their summaries.
   plots: the study's figures (arrays in, ``Figure`` out).
 """
 

@@ -10,6 +10,8 @@ Modules:
     sampled functions.
   frequencies: statistics of the counts: rank-frequency (Zipf) fits, the simplicity bound, complexity
     histograms and named functions.
+  runs: everything ``experiments.boolean_complexity`` computes (``run_all``): sampling, summaries, the
+    perceptron check.
   plots: the study's figures (arrays in, ``Figure`` out).
 """
 

@@ -7,6 +7,7 @@ by ``experiments.spline_regimes``.
 Modules:
   splines: the network and its initialisation, the reference splines, the regime measures (spline
     index, knot mass and shift), stable learning rates and the jitted full-batch fit.
+  runs: everything ``experiments.spline_regimes`` computes (``run_all``): the grid, the regime tables.
   plots: the study's figures (arrays in, ``Figure`` out).
 """
 

@@ -15,6 +15,8 @@ Modules:
   plots_networks: figures of Shallow, Deep, Deep2 and Loss I-III.
   plots_training: figures of Training I-III and Gradients I-II.
   plots_geometry: figures of Convolution I and Coursework IV.
+  networks_runs, losses_runs, training_runs, gradients_runs, convolution_runs, geometry_runs: each
+    ``experiments.udl_<name>`` run's numerics (``run_all``), so the experiments only save, plot and print.
 """
 
 __all__ = []
