@@ -41,7 +41,7 @@ def notebook_values(notebook: bool = True, diameter: float = 1.0, shell: float =
       ``{"data_sum_1000D", "distance_ratio": {d: ratio}}`` (with ``notebook``), ``"volume": {d: V}``
       for :data:`VOLUME_DIMS` and ``"outer_shell_fraction": {d: share}`` for :data:`SHELL_DIMS`.
 
-    >>> f"{notebook_values(notebook=False)['volume'][10]:.3f}"  # doctest: +SKIP
+    >>> f"{notebook_values(notebook=False)['volume'][10]:.3f}"
     '0.002'
     """
     out = {}
