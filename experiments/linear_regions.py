@@ -30,7 +30,6 @@ from jdl.studies.linear_regions import runs as LR
 from jdl.studies.udlbook import (
     networks as S,  # the notebook's nets, passed to the study (no study-to-study import)
 )
-from jdl.studies.udlbook import plots_networks as PU
 
 NAME = "linear_regions"
 INITS = ("he", "torch")
@@ -105,7 +104,7 @@ def run(c: Config, out_dir, progress: bool = True) -> dict:
         "pieces_vs_depth": PRG.pieces_vs_depth(saw["depths"], saw["pieces"], var["depths"], fd["variant_pieces"],
                                                f"perturbed sawtooth, {c.seeds} nets per point"),
         "random_nets": PRG.random_nets(rnd, c.interval, c.init),
-        "udlbook_composition": PU.composition(fd["composition_x"], fd["composition_curves"], udl["pieces"], copies,
+        "udlbook_composition": plotting.composition(fd["composition_x"], fd["composition_curves"], udl["pieces"], copies,
                                               udl["pieces_net2_of_net1_copies"],
                                               formula=(4.0 * 3.0 ** copies, "$4 \\cdot 3^N$")),
     }

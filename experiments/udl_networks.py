@@ -95,7 +95,7 @@ def figures(sh: dict, dp: dict, out_dir) -> None:
         panels.append({"x": two["x1"], "y": two["x2"], "z": two["act"][..., h], "xlabel": "$x_1$", "ylabel": "$x_2$",
                        "cbar": f"activation {h + 1}", "title": f"2-input net: hidden unit {h + 1}", "contours": 0})
     plotting.save(P.maps(panels, ncols=3, title="Shallow: maps"), out_dir / "shallow_maps.png", dpi=100)
-    plotting.save(P.composition(dp["x"], dp["curves"], dp["pieces"], dp["copies"], dp["pieces_net2_of_net1_copies"],
+    plotting.save(plotting.composition(dp["x"], dp["curves"], dp["pieces"], dp["copies"], dp["pieces_net2_of_net1_copies"],
                                 formula=(np.array([4 * 3 ** n for n in dp["copies"]]), r"$4 \cdot 3^N$"),
                                 title="CM20315_Deep: composing shallow networks (exact linear pieces)"),
                   out_dir / "deep_composition.png", dpi=100)

@@ -1,12 +1,12 @@
 """Figure helpers: arrays in, matplotlib ``Figure`` out. No computation beyond summaries of seeds.
 
-The shared helpers live here; figures specific to one study live in submodules
-(``jdl.plotting.<topic>``), imported explicitly by the experiments that draw them.
+The helpers shared by the studies live here (a figure two studies draw, too); figures specific to one
+study live in its package (``jdl.studies.<study>.plots``).
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from jdl import stats
 
-__all__ = ["seed_band", "curves", "grid", "double_descent", "training_curves", "finish", "save"]
+__all__ = ["seed_band", "curves", "grid", "composition", "finish", "save"]
 
 
 def seed_band(values_sk: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -79,3 +79,36 @@ def save(fig: Figure, path, dpi: int = 120) -> None:
     plt.close(fig)
 
 
+def composition(x: np.ndarray, curves: Mapping[str, np.ndarray], pieces: Mapping[str, int], copies: Sequence[int],
+                copy_pieces: Sequence[int], *, formula: tuple[np.ndarray, str] | None = None, ncols: int = 4,
+                lim=(-1.0, 1.0), title: str = "") -> Figure:
+    """Composed networks on ``[-1, 1]`` with their exact piece counts, then pieces against copies.
+
+    Shared by the udlbook Deep notebook (``udl_networks``) and the linear-regions study.
+
+    Args:
+      curves: ``{name: (n,) outputs}``; ``pieces``: ``{name: count}``.
+      copies, copy_pieces: number of stacked copies and the pieces of each deep net.
+      formula: ``(values, label)`` drawn dashed on the last panel (e.g. ``4 * 3^N``).
+
+    >>> x = np.linspace(-1, 1, 5)
+    >>> fig = composition(x, {"net1": np.abs(x)}, {"net1": 2}, [1, 2], [12, 36])
+    >>> fig.axes[0].get_title(), fig.axes[1].get_ylabel()
+    ('net1: 2 pieces', 'linear pieces on [-1, 1]')
+    >>> plt.close(fig)
+    """
+    fig, axes = grid(len(curves) + 1, ncols)
+    for ax, (name, y) in zip(axes, curves.items()):
+        ax.plot(x, y, lw=1.2)
+        ax.set(xlim=lim, ylim=lim, aspect=1.0, xlabel="input $x$", ylabel="output")
+        ax.set_title(f"{name}: {pieces[name]} pieces", fontsize=8)
+        ax.grid(alpha=0.3)
+    ax = axes[len(curves)]
+    ax.semilogy(copies, copy_pieces, "o", label="exact count (jdl.analysis.pieces)")
+    if formula is not None:
+        ax.semilogy(copies, formula[0], "k--", lw=1, label=formula[1])
+    ax.set(xlabel="copies N of net1", ylabel="linear pieces on [-1, 1]")
+    ax.set_title("net2(net1(...net1(x)))", fontsize=8)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7)
+    return finish(fig, title)

@@ -52,7 +52,7 @@ Params = Sequence[Any]
 
 # (the sawtooth and random nets and regions_bound live in jdl.studies.linear_regions.networks)
 __all__ = ["Breakpoints", "Pieces", "breakpoints", "count_pieces", "count_pieces_many", "evaluate",
-           "pad_depth", "active_layers", "compose"]
+           "pad_depth", "active_layers", "compose", "compose_chain"]
 
 
 class Breakpoints(NamedTuple):
@@ -267,3 +267,17 @@ def compose(first: Params, second: Params) -> tuple:
     """
     (*f, out), (inp, *s) = _layers(first), _layers(second)
     return (*f, {"W": inp["W"] @ out["W"], "b": inp["W"] @ out.get("b", 0) + inp.get("b", 0)}, *s)
+
+
+def compose_chain(inner: Params, outer: Params, copies: int) -> list[tuple]:
+    """``outer(inner(...inner(x)))`` with 1..``copies`` copies of ``inner``, each as one deeper network.
+
+    >>> one = ({"W": jnp.ones((3, 1)), "b": jnp.zeros(3)}, {"W": jnp.ones((1, 3)), "b": jnp.ones(1)})
+    >>> [len(net) for net in compose_chain(one, one, 3)]
+    [3, 4, 5]
+    """
+    chain, net = [], inner
+    for _ in range(copies):  # static depth: each member has one more layer, so no scan
+        chain.append(compose(net, outer))
+        net = compose(net, inner)
+    return chain

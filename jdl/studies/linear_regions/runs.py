@@ -177,10 +177,7 @@ def composed_copies(nets: Mapping[str, tuple], copies: int, *, dtype: str = "flo
     Returns:
       ``{"pieces": {name: count}, "copies", "pieces_net2_of_net1_copies", "matches_4_times_3_pow_N"}``.
     """
-    deep, net = [], nets["net1"]
-    for _ in range(copies):
-        deep.append(R.compose(net, nets["net2"]))
-        net = R.compose(net, nets["net1"])
+    deep = R.compose_chain(nets["net1"], nets["net2"], copies)
     # every net is 1 -> 3 x depth -> 1: padded to one depth, they share one compiled count
     D = copies + 1
     stacked = jax.tree.map(lambda *x: jnp.stack(x), *[R.pad_depth(p, D) for p in [*nets.values(), *deep]])

@@ -168,10 +168,7 @@ def deep(*, copies: int, deep2_seed: int, dtype) -> dict:
     """
     dt = dtype
     nets = S.udlbook_networks()
-    chain, net = [], nets["net1"]
-    for _ in range(copies):
-        chain.append(R.compose(net, nets["net2"]))
-        net = R.compose(net, nets["net1"])
+    chain = R.compose_chain(nets["net1"], nets["net2"], copies)
     # every net is 1 -> 3 x depth -> 1: padded to one depth, one compiled count; the named nets include
     # net2(net1(net1)) (depth 3, 36 pieces), so depth and breakpoint cap are sized for at least 2 copies
     D = max(copies, 2) + 1

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from jdl.plotting import finish, grid
 
-__all__ = ["shallow_trace", "function_panels", "composition", "maps", "loss_study"]
+__all__ = ["shallow_trace", "function_panels", "maps", "loss_study"]
 
 _UNIT_COLORS = ("tab:red", "tab:blue", "tab:green", "tab:orange", "tab:purple")
 _CLASS_COLORS = ("tab:red", "tab:green", "tab:blue", "tab:orange", "tab:purple")
@@ -88,39 +88,6 @@ def function_panels(x: np.ndarray, panels: Mapping[str, np.ndarray], *, referenc
         ax.grid(alpha=0.3)
     if reference is not None:
         axes[0].legend(fontsize=7)
-    return finish(fig, title)
-
-
-def composition(x: np.ndarray, curves: Mapping[str, np.ndarray], pieces: Mapping[str, int], copies: Sequence[int],
-                copy_pieces: Sequence[int], *, formula: tuple[np.ndarray, str] | None = None, ncols: int = 4,
-                lim=(-1.0, 1.0), title: str = "") -> Figure:
-    """Composed networks on ``[-1, 1]`` (Deep notebook) with their exact piece counts, then pieces against copies.
-
-    Args:
-      curves: ``{name: (n,) outputs}``; ``pieces``: ``{name: count}``.
-      copies, copy_pieces: number of stacked copies and the pieces of each deep net.
-      formula: ``(values, label)`` drawn dashed on the last panel (e.g. ``4 * 3^N``).
-
-    >>> x = np.linspace(-1, 1, 5)
-    >>> fig = composition(x, {"net1": np.abs(x)}, {"net1": 2}, [1, 2], [12, 36])
-    >>> fig.axes[0].get_title(), fig.axes[1].get_ylabel()
-    ('net1: 2 pieces', 'linear pieces on [-1, 1]')
-    >>> plt.close(fig)
-    """
-    fig, axes = grid(len(curves) + 1, ncols)
-    for ax, (name, y) in zip(axes, curves.items()):
-        ax.plot(x, y, lw=1.2)
-        ax.set(xlim=lim, ylim=lim, aspect=1.0, xlabel="input $x$", ylabel="output")
-        ax.set_title(f"{name}: {pieces[name]} pieces", fontsize=8)
-        ax.grid(alpha=0.3)
-    ax = axes[len(curves)]
-    ax.semilogy(copies, copy_pieces, "o", label="exact count (jdl.analysis.pieces)")
-    if formula is not None:
-        ax.semilogy(copies, formula[0], "k--", lw=1, label=formula[1])
-    ax.set(xlabel="copies N of net1", ylabel="linear pieces on [-1, 1]")
-    ax.set_title("net2(net1(...net1(x)))", fontsize=8)
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7)
     return finish(fig, title)
 
 
